@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// The `shoal` command line. Each command lives in its own file and registers itself here.
+
+import { Command } from "commander";
+import { registerDevCommand } from "./dev_command.js";
+
+const program = new Command();
+program
+  .name("shoal")
+  .description("Shoal: replicated data structures for Node.js (CP through Raft, AP as CRDTs)")
+  .version("0.1.0");
+
+registerDevCommand(program);
+
+await program.parseAsync(process.argv);

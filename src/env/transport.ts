@@ -1,0 +1,26 @@
+import type { Address } from "../types.js";
+
+/** The outcome of {@link Transport.send}: refused frames were never queued. */
+export type SendResult = "queued" | "full" | "closed";
+
+/** Receives one whole inbound frame. The callback must only enqueue; it must not do protocol work. */
+export type FrameHandler = (from: Address, frame: Uint8Array) => void;
+
+/**
+ * The only way to reach another member. Guarantees (memberlist's split between packets and
+ * streams, collapsed into one): `send()` is best effort: a frame may be dropped, delayed,
+ * duplicated or reordered with respect to other frames, but it arrives whole or not at all, and it
+ * is never altered. Protocols that need reliability (Raft) retransmit; protocols that need order
+ * carry sequence numbers. The caller owns `frame` until `send` returns; the transport copies it if
+ * it keeps it.
+ */
+export interface Transport {
+  /** This member's own address, as peers reach it. */
+  readonly localAddress: Address;
+  /** Queues `frame` for `to`; best effort. */
+  send(to: Address, frame: Uint8Array): SendResult;
+  /** Installs the single inbound handler (replacing any previous one). */
+  onFrame(handler: FrameHandler): void;
+  /** Stops sending and receiving; queued frames may be lost. */
+  close(): void;
+}
