@@ -1,0 +1,7 @@
+// The registry of simulation workloads, by name. Each workload lives with the code it exercises
+// (sim/workloads/*.ts) and adds one line here.
+
+import type { Workload } from "./workload.js";
+
+/** Every workload `shoal sim --workload NAME` can run. */
+export const workloads: ReadonlyMap<string, Workload> = new Map<string, Workload>([]);
