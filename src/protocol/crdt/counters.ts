@@ -1,0 +1,150 @@
+// Grow-only and positive-negative counters. A GCounter maps each replica to the total it has
+// added; the join is the entry-wise maximum and the value the sum. A delta carries just the
+// incrementing replica's new total. A PNCounter is a pair of GCounters, increments and decrements.
+
+import { assert } from "../../lib/assert.js";
+import type { ReplicaId } from "../../types.js";
+import { type ByteReader, type ByteWriter, CodecError, compareStrings } from "./codec.js";
+import { CONTEXT_REPLICAS_MAX } from "./causal_context.js";
+import type { Crdt } from "./crdt.js";
+import { type CrdtMutants, MUTANTS_NONE } from "./mutants.js";
+
+/** A grow-only counter. */
+export class GCounter implements Crdt {
+  readonly type = "gcounter";
+  private readonly totals = new Map<ReplicaId, number>();
+
+  get isBottom(): boolean {
+    return this.totals.size === 0;
+  }
+
+  /** The counter's value: the sum of every replica's total. */
+  value(): number {
+    let sum = 0;
+    for (const total of this.totals.values()) sum += total;
+    return sum;
+  }
+
+  /** The total added by one replica. */
+  totalOf(replica: ReplicaId): number {
+    return this.totals.get(replica) ?? 0;
+  }
+
+  /** Returns the delta of adding `amount` (≥ 0) at `replica`, without applying it. */
+  incrementDelta(replica: ReplicaId, amount: number): GCounter {
+    assert(Number.isSafeInteger(amount) && amount >= 0, "a GCounter grows by a non-negative integer");
+    const delta = new GCounter();
+    delta.totals.set(replica, this.totalOf(replica) + amount);
+    return delta;
+  }
+
+  /** Adds `amount` at `replica` and returns the delta applied. */
+  increment(replica: ReplicaId, amount: number): GCounter {
+    const delta = this.incrementDelta(replica, amount);
+    this.join(delta);
+    return delta;
+  }
+
+  join(other: Crdt, mutants: CrdtMutants = MUTANTS_NONE): void {
+    assert(other instanceof GCounter, "GCounter joins only a GCounter");
+    if (other === this) return;
+    for (const [replica, total] of other.totals) {
+      const mine = this.totals.get(replica) ?? 0;
+      // M10 adds instead of joining: duplicated or re-sent deltas then count twice.
+      this.totals.set(replica, mutants.mergeAddsCounters ? mine + total : Math.max(mine, total));
+    }
+  }
+
+  clone(): GCounter {
+    const copy = new GCounter();
+    for (const [replica, total] of this.totals) copy.totals.set(replica, total);
+    return copy;
+  }
+
+  encodeBody(writer: ByteWriter): void {
+    const replicas = [...this.totals.keys()].sort(compareStrings);
+    writer.uint(replicas.length);
+    for (const replica of replicas) {
+      writer.string(replica);
+      writer.uint(this.totals.get(replica)!);
+    }
+  }
+
+  /** Reads a body written by {@link encodeBody}. */
+  static decodeBody(reader: ByteReader): GCounter {
+    const counter = new GCounter();
+    const count = reader.uintAtMost(CONTEXT_REPLICAS_MAX, "counter entries");
+    let previous: string | null = null;
+    for (let i = 0; i < count; i++) {
+      const replica = reader.string() as ReplicaId;
+      if (previous !== null && compareStrings(previous, replica) >= 0)
+        throw new CodecError("unsorted counter");
+      counter.totals.set(replica, reader.uint());
+      previous = replica;
+    }
+    return counter;
+  }
+
+  describe(): string {
+    return `gcounter ${this.value()} over ${this.totals.size} replicas`;
+  }
+}
+
+/** A counter that goes up and down: increments minus decrements. */
+export class PNCounter implements Crdt {
+  readonly type = "pncounter";
+
+  constructor(
+    private readonly increments = new GCounter(),
+    private readonly decrements = new GCounter(),
+  ) {}
+
+  get isBottom(): boolean {
+    return this.increments.isBottom && this.decrements.isBottom;
+  }
+
+  /** The counter's value. */
+  value(): number {
+    return this.increments.value() - this.decrements.value();
+  }
+
+  /** Returns the delta of adding `amount` (any sign) at `replica`, without applying it. */
+  addDelta(replica: ReplicaId, amount: number): PNCounter {
+    assert(Number.isSafeInteger(amount), "a PNCounter moves by an integer");
+    if (amount >= 0) return new PNCounter(this.increments.incrementDelta(replica, amount), new GCounter());
+    return new PNCounter(new GCounter(), this.decrements.incrementDelta(replica, -amount));
+  }
+
+  /** Adds `amount` at `replica` and returns the delta applied. */
+  add(replica: ReplicaId, amount: number): PNCounter {
+    const delta = this.addDelta(replica, amount);
+    this.join(delta);
+    return delta;
+  }
+
+  join(other: Crdt, mutants: CrdtMutants = MUTANTS_NONE): void {
+    assert(other instanceof PNCounter, "PNCounter joins only a PNCounter");
+    if (other === this) return;
+    this.increments.join(other.increments, mutants);
+    this.decrements.join(other.decrements, mutants);
+  }
+
+  clone(): PNCounter {
+    return new PNCounter(this.increments.clone(), this.decrements.clone());
+  }
+
+  encodeBody(writer: ByteWriter): void {
+    this.increments.encodeBody(writer);
+    this.decrements.encodeBody(writer);
+  }
+
+  /** Reads a body written by {@link encodeBody}. */
+  static decodeBody(reader: ByteReader): PNCounter {
+    const increments = GCounter.decodeBody(reader);
+    return new PNCounter(increments, GCounter.decodeBody(reader));
+  }
+
+  describe(): string {
+    return `pncounter ${this.value()} (+${this.increments.value()} -${this.decrements.value()})`;
+  }
+}
