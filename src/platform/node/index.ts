@@ -1,0 +1,11 @@
+export { NodeClock } from "./node_clock.js";
+export { nodeHandshakeCrypto, randomNonce } from "./node_crypto.js";
+export { NodeDisk } from "./node_disk.js";
+export { nodeEnvironment } from "./node_environment.js";
+export { pinoLogger } from "./pino_logger.js";
+export { addressFormat, addressParse, TcpTransport, tcpTransportConfigDefault } from "./tcp_transport.js";
+export type { NodeClockOptions } from "./node_clock.js";
+export type { NodeDiskOptions } from "./node_disk.js";
+export type { NodeEnvironment, NodeEnvironmentOptions } from "./node_environment.js";
+export type { LogLevel, PinoLoggerOptions } from "./pino_logger.js";
+export type { TcpTransportConfig, TcpTransportOptions, TcpTransportStats } from "./tcp_transport.js";

@@ -1,0 +1,44 @@
+// The real Clock: performance.now() for monotonic time (it never jumps with NTP), Date.now() for
+// the wall clock, Node's timers for callbacks. Timers may be unref'd so that a member's own ticks
+// never keep a process alive that has nothing else to do (tests, embedded members).
+
+import { performance } from "node:perf_hooks";
+import type { Cancel, Clock } from "../../env/clock.js";
+import { assert } from "../../lib/assert.js";
+
+/** Options of a {@link NodeClock}. */
+export interface NodeClockOptions {
+  /** Whether timers stop the process from exiting; false unrefs every timer. */
+  readonly timersKeepAlive: boolean;
+}
+
+/** The production Clock. */
+export class NodeClock implements Clock {
+  constructor(private readonly options: NodeClockOptions = { timersKeepAlive: true }) {}
+
+  /** Monotonic milliseconds (fractional) since the process started. */
+  nowMs(): number {
+    return performance.now();
+  }
+
+  /** Milliseconds since the Unix epoch on this host's wall clock. */
+  wallMs(): number {
+    return Date.now();
+  }
+
+  /** Calls `callback` once after `delayMs`. */
+  after(delayMs: number, callback: () => void): Cancel {
+    assert(Number.isFinite(delayMs) && delayMs >= 0, `delayMs must be non-negative, got ${delayMs}`);
+    const timer = setTimeout(callback, delayMs);
+    if (!this.options.timersKeepAlive) timer.unref();
+    return () => clearTimeout(timer);
+  }
+
+  /** Calls `callback` every `intervalMs` until cancelled. */
+  every(intervalMs: number, callback: () => void): Cancel {
+    assert(Number.isFinite(intervalMs) && intervalMs > 0, `intervalMs must be positive, got ${intervalMs}`);
+    const timer = setInterval(callback, intervalMs);
+    if (!this.options.timersKeepAlive) timer.unref();
+    return () => clearInterval(timer);
+  }
+}

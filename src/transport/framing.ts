@@ -1,0 +1,141 @@
+// Length-prefixed frames: a 4-byte big-endian payload length, then the payload. The decoder is
+// sans-I/O (nats.js's parser shape): the socket hands it whatever chunks the kernel returned and it
+// hands back whole frames, however the bytes were split. A length above the limit is rejected from
+// the header alone, before a single payload byte is buffered, so a hostile peer cannot make a
+// member allocate more than `frameBytesMax`.
+
+import { assert } from "../lib/assert.js";
+
+/** Bytes in a frame header (the payload length, big-endian). */
+export const frameHeaderBytes = 4;
+
+/** Why a byte stream was rejected; the connection that carried it must be closed. */
+export type FrameError =
+  | { readonly kind: "frame-too-large"; readonly frameBytes: number; readonly frameBytesMax: number }
+  | { readonly kind: "frame-empty" };
+
+/** The outcome of {@link FrameDecoder.push}: whole frames (the caller owns them), or an error. */
+export type DecodeResult =
+  | { readonly kind: "frames"; readonly frames: Uint8Array[] }
+  | { readonly kind: "error"; readonly error: FrameError };
+
+/** Describes a frame error in one line, for the single log line of a closed connection. */
+export function describeFrameError(error: FrameError): string {
+  switch (error.kind) {
+    case "frame-too-large":
+      return `frame of ${error.frameBytes} bytes exceeds frameBytesMax ${error.frameBytesMax}`;
+    case "frame-empty":
+      return "empty frame";
+  }
+}
+
+/** Writes the header of a frame carrying `payloadBytes` into `target` at `offset`. */
+export function frameHeaderWrite(target: Uint8Array, offset: number, payloadBytes: number): void {
+  assert(Number.isSafeInteger(payloadBytes) && payloadBytes > 0, "a frame carries at least one byte");
+  assert(payloadBytes <= 0xffff_ffff, "payload length must fit in 32 bits");
+  assert(offset >= 0 && offset + frameHeaderBytes <= target.byteLength);
+  new DataView(target.buffer, target.byteOffset, target.byteLength).setUint32(offset, payloadBytes, false);
+}
+
+/** Encodes one frame (header plus a copy of `payload`) into a new array. */
+export function frameEncode(payload: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(frameHeaderBytes + payload.byteLength);
+  frameHeaderWrite(frame, 0, payload.byteLength);
+  frame.set(payload, frameHeaderBytes);
+  return frame;
+}
+
+/**
+ * Reassembles frames from arbitrary chunks. After an error the decoder is poisoned: every later
+ * push returns the same error, so a caller that forgets to close cannot resynchronise on garbage.
+ */
+export class FrameDecoder {
+  private readonly chunks: Uint8Array[] = [];
+  private bytesBuffered = 0;
+  private failure: FrameError | null = null;
+
+  /** `frameBytesMax` bounds a whole frame, header included (limits.ts). */
+  constructor(private frameBytesMax: number) {
+    assert(Number.isSafeInteger(frameBytesMax) && frameBytesMax > frameHeaderBytes);
+  }
+
+  /**
+   * Changes the limit for frames not yet decoded: a connection accepts only small frames until
+   * its handshake ends, so an unauthenticated peer cannot make it buffer a large one.
+   */
+  limitSet(frameBytesMax: number): void {
+    assert(Number.isSafeInteger(frameBytesMax) && frameBytesMax > frameHeaderBytes);
+    this.frameBytesMax = frameBytesMax;
+  }
+
+  /** Bytes held for a frame not yet complete; never more than `frameBytesMax` plus one chunk. */
+  get bufferedBytes(): number {
+    return this.bytesBuffered;
+  }
+
+  /** Adds `chunk` (which the decoder may keep a reference to) and returns every whole frame. */
+  push(chunk: Uint8Array): DecodeResult {
+    if (this.failure !== null) return { kind: "error", error: this.failure };
+    if (chunk.byteLength > 0) {
+      this.chunks.push(chunk);
+      this.bytesBuffered += chunk.byteLength;
+    }
+    const frames: Uint8Array[] = [];
+    while (this.bytesBuffered >= frameHeaderBytes) {
+      const payloadBytes = this.peekLength();
+      if (payloadBytes === 0) return this.fail({ kind: "frame-empty" });
+      const frameBytes = frameHeaderBytes + payloadBytes;
+      if (frameBytes > this.frameBytesMax) {
+        return this.fail({ kind: "frame-too-large", frameBytes, frameBytesMax: this.frameBytesMax });
+      }
+      if (this.bytesBuffered < frameBytes) break;
+      this.consume(frameHeaderBytes);
+      frames.push(this.consume(payloadBytes));
+    }
+    return { kind: "frames", frames };
+  }
+
+  private fail(error: FrameError): DecodeResult {
+    this.failure = error;
+    this.chunks.length = 0;
+    this.bytesBuffered = 0;
+    return { kind: "error", error };
+  }
+
+  private peekLength(): number {
+    const head = this.chunks[0];
+    assert(head !== undefined);
+    if (head.byteLength >= frameHeaderBytes) {
+      return new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(0, false);
+    }
+    let length = 0;
+    let copied = 0;
+    for (const chunk of this.chunks) {
+      for (let i = 0; i < chunk.byteLength && copied < frameHeaderBytes; i++, copied++) {
+        length = length * 256 + chunk[i]!;
+      }
+      if (copied === frameHeaderBytes) break;
+    }
+    assert(copied === frameHeaderBytes);
+    return length;
+  }
+
+  /** Removes `count` bytes from the front into a new array the caller owns. */
+  private consume(count: number): Uint8Array {
+    assert(count <= this.bytesBuffered);
+    const out = new Uint8Array(count);
+    let filled = 0;
+    while (filled < count) {
+      const head = this.chunks[0];
+      assert(head !== undefined);
+      const take = Math.min(head.byteLength, count - filled);
+      out.set(head.subarray(0, take), filled);
+      filled += take;
+      if (take === head.byteLength) this.chunks.shift();
+      else this.chunks[0] = head.subarray(take);
+    }
+    this.bytesBuffered -= count;
+    assert(this.bytesBuffered >= 0);
+    return out;
+  }
+}
