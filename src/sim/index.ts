@@ -1,0 +1,39 @@
+// The public face of the simulator (DESIGN.md: only tests and `shoal sim` pick sim/).
+
+export { SimCluster, SimEnvironment, simClusterNodesMax } from "./cluster.js";
+export {
+  FaultProfile,
+  clockRateDeviationMaxLimit,
+  faultNames,
+  isFaultName,
+  parseFaultList,
+  partitionModes,
+  partitionSymmetries,
+} from "./fault_profile.js";
+export { HistoryRecorder, historyEventsMax } from "./history_recorder.js";
+export { Nemesis, partitionLinks } from "./nemesis.js";
+export { SimNetwork, linkFaultsNone } from "./network.js";
+export { SimScheduler } from "./scheduler.js";
+export { SimClock, simClockSkewNone, simEpochMs, simClockTimersMax } from "./sim_clock.js";
+export { SimDisk, simDiskFaultsDefault, simDiskFileBytesMax, simDiskUnsyncedOpsMax } from "./sim_disk.js";
+export { SimLogger, formatLogFields, simLogLevels } from "./sim_logger.js";
+export { SimTransport, simTransportFrameBytesMax, simTransportPausedFramesMax } from "./sim_transport.js";
+export { Trace } from "./trace.js";
+export { workloads } from "./workloads.js";
+export type {
+  Process,
+  ProcessFactory,
+  SimClusterOptions,
+  SimClusterStats,
+  SimNodeOptions,
+} from "./cluster.js";
+export type { FaultName, PartitionMode, PartitionSymmetry } from "./fault_profile.js";
+export type { OpenOperation } from "./history_recorder.js";
+export type { NemesisOptions, NemesisStats } from "./nemesis.js";
+export type { LinkFaults, NetworkStats, SimNetworkOptions } from "./network.js";
+export type { EventId } from "./scheduler.js";
+export type { SimClockSkew } from "./sim_clock.js";
+export type { SimDiskCrashReport, SimDiskFaults, SimDiskStats } from "./sim_disk.js";
+export type { SimLogLevel } from "./sim_logger.js";
+export type { SimTransportStats } from "./sim_transport.js";
+export type { Workload, WorkloadResult, WorkloadRunOptions } from "./workload.js";
