@@ -48,11 +48,16 @@ export abstract class CausalCrdt implements Crdt {
     return this.store;
   }
 
-  join(other: Crdt, _mutants: CrdtMutants = MUTANTS_NONE): void {
+  join(other: Crdt, _mutants: CrdtMutants = MUTANTS_NONE): boolean {
     assert(other instanceof CausalCrdt && other.type === this.type, `${this.type} joins only its own type`);
-    if (other === this) return;
+    if (other === this) return false;
+    // The join only adds dots to the context and, with the context unchanged, can only drop store
+    // dots; so equal counts before and after mean nothing changed.
+    const contextDotsBefore = this.context.dotCount;
+    const storeDotsBefore = storeDotCount(this.store);
     this.store = joinStores(this.store, this.context, other.store, other.context);
     this.context.join(other.context);
+    return this.context.dotCount !== contextDotsBefore || storeDotCount(this.store) !== storeDotsBefore;
   }
 
   abstract clone(): CausalCrdt;
@@ -73,6 +78,12 @@ export abstract class CausalCrdt implements Crdt {
   }
 
   abstract describe(): string;
+}
+
+function storeDotCount(store: DotStore): number {
+  if (store.kind === "set") return store.dots.length;
+  if (store.kind === "fun") return store.entries.length;
+  return store.dotCount;
 }
 
 /** Returns a context holding exactly the dots of `store`, plus `extra` if given. */
@@ -363,10 +374,10 @@ export class ORMap extends CausalCrdt {
     return delta;
   }
 
-  override join(other: Crdt, mutants: CrdtMutants = MUTANTS_NONE): void {
+  override join(other: Crdt, mutants: CrdtMutants = MUTANTS_NONE): boolean {
     assert(other instanceof ORMap, "ORMap joins only an ORMap");
     assert(other === this || compareShapes(other.valueShape, this.valueShape), "ORMap value shapes differ");
-    super.join(other, mutants);
+    return super.join(other, mutants);
   }
 
   clone(): ORMap {

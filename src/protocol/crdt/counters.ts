@@ -45,14 +45,18 @@ export class GCounter implements Crdt {
     return delta;
   }
 
-  join(other: Crdt, mutants: CrdtMutants = MUTANTS_NONE): void {
+  join(other: Crdt, mutants: CrdtMutants = MUTANTS_NONE): boolean {
     assert(other instanceof GCounter, "GCounter joins only a GCounter");
-    if (other === this) return;
-    for (const [replica, total] of other.totals) {
+    if (other === this && !mutants.mergeAddsCounters) return false;
+    let changed = false;
+    for (const [replica, total] of [...other.totals]) {
       const mine = this.totals.get(replica) ?? 0;
       // M10 adds instead of joining: duplicated or re-sent deltas then count twice.
-      this.totals.set(replica, mutants.mergeAddsCounters ? mine + total : Math.max(mine, total));
+      const joined = mutants.mergeAddsCounters ? mine + total : Math.max(mine, total);
+      if (joined !== mine || !this.totals.has(replica)) changed = true;
+      this.totals.set(replica, joined);
     }
+    return changed;
   }
 
   clone(): GCounter {
@@ -122,11 +126,11 @@ export class PNCounter implements Crdt {
     return delta;
   }
 
-  join(other: Crdt, mutants: CrdtMutants = MUTANTS_NONE): void {
+  join(other: Crdt, mutants: CrdtMutants = MUTANTS_NONE): boolean {
     assert(other instanceof PNCounter, "PNCounter joins only a PNCounter");
-    if (other === this) return;
-    this.increments.join(other.increments, mutants);
-    this.decrements.join(other.decrements, mutants);
+    const up = this.increments.join(other.increments, mutants);
+    const down = this.decrements.join(other.decrements, mutants);
+    return up || down;
   }
 
   clone(): PNCounter {

@@ -28,9 +28,10 @@ export interface Crdt {
   readonly isBottom: boolean;
   /**
    * Joins `other` (of the same type) into this state. `mutants` switches on deliberately broken
-   * behaviour for mutation testing (TESTING.md M10); production passes nothing.
+   * behaviour for mutation testing (TESTING.md M10); production passes nothing. Returns whether
+   * this state changed (false when `other` was already included: other ⊑ this).
    */
-  join(other: Crdt, mutants?: CrdtMutants): void;
+  join(other: Crdt, mutants?: CrdtMutants): boolean;
   /** Returns an independent deep copy. */
   clone(): Crdt;
   /** Writes the canonical body (without the type tag): equal states write equal bytes. */

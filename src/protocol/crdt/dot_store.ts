@@ -86,6 +86,11 @@ export class DotMap {
     for (const store of this.entries.values()) store.forEachDot(visit);
   }
 
+  /** Number of dots held at any depth below this map. */
+  get dotCount(): number {
+    return this.owners.size;
+  }
+
   /** The key whose nested store holds the dot, if any. */
   ownerOf(replica: ReplicaId, counter: number): string | undefined {
     return this.owners.get(dotKey(replica, counter));

@@ -38,9 +38,11 @@ export class GSet implements Crdt {
     return delta;
   }
 
-  join(other: Crdt): void {
+  join(other: Crdt): boolean {
     assert(other instanceof GSet, "GSet joins only a GSet");
+    const before = this.items.size;
     for (const element of other.items) this.items.add(element);
+    return this.items.size !== before;
   }
 
   clone(): GSet {

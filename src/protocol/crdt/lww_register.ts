@@ -53,17 +53,18 @@ export class LWWRegister implements Crdt {
     return delta;
   }
 
-  join(other: Crdt): void {
+  join(other: Crdt): boolean {
     assert(other instanceof LWWRegister, "LWWRegister joins only an LWWRegister");
-    if (other.write === null) return;
+    if (other.write === null) return false;
     if (this.write === null || compareWrites(other.write, this.write) > 0) {
       this.write = other.write;
-      return;
+      return true;
     }
     // Equal (timestamp, replica) means the same write: one replica never stamps two writes alike.
     if (compareWrites(other.write, this.write) === 0) {
       assert(other.write.value === this.write.value, "one stamp carries two different values");
     }
+    return false;
   }
 
   clone(): LWWRegister {

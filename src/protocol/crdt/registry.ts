@@ -3,10 +3,11 @@
 
 import { bytesEqual } from "../../lib/bytes.js";
 import { ByteReader, ByteWriter, CodecError } from "./codec.js";
-import { Flag, LWWMap, MVRegister, ORMap, ORSet } from "./causal.js";
+import { compareHlc, type HlcTimestamp } from "../clock/hlc.js";
+import { CausalCrdt, Flag, LWWMap, MVRegister, ORMap, ORSet } from "./causal.js";
 import { GCounter, PNCounter } from "./counters.js";
 import { type Crdt, CrdtTag, type CrdtTypeName } from "./crdt.js";
-import { decodeShape, encodeShape, type StoreShape } from "./dot_store.js";
+import { type DotStore, decodeShape, encodeShape, type StoreShape } from "./dot_store.js";
 import { GSet } from "./gset.js";
 import { LWWRegister } from "./lww_register.js";
 
@@ -103,4 +104,23 @@ export function sizeBytes(value: Crdt): number {
 /** Whether two states are equal, byte for byte (values and metadata). */
 export function crdtEquals(a: Crdt, b: Crdt): boolean {
   return bytesEqual(encodeCrdt(a), encodeCrdt(b));
+}
+
+/** The largest hybrid-logical-clock stamp a state carries (LWW and MV writes), or null if none. */
+export function latestStampOf(value: Crdt): HlcTimestamp | null {
+  let latest: HlcTimestamp | null = null;
+  const consider = (stamp: HlcTimestamp) => {
+    if (latest === null || compareHlc(stamp, latest) > 0) latest = stamp;
+  };
+  if (value instanceof LWWRegister) {
+    if (value.latest !== null) consider(value.latest.timestamp);
+  } else if (value instanceof CausalCrdt) {
+    visitStamps(value.dotStore, consider);
+  }
+  return latest;
+}
+
+function visitStamps(store: DotStore, visit: (stamp: HlcTimestamp) => void): void {
+  if (store.kind === "fun") for (const entry of store.entries) visit(entry.value);
+  else if (store.kind === "map") for (const nested of store.entries.values()) visitStamps(nested, visit);
 }

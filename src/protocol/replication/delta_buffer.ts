@@ -1,0 +1,91 @@
+// The delta buffer of delta-state anti-entropy (Almeida, Shoker, Baquero, Algorithm 2): every
+// delta applied locally, or received and found to inflate the state, is numbered and kept until
+// every peer has acknowledged it. A peer that acknowledged sequence a is sent the join of deltas
+// [a, next): a delta-interval, which it may join because it already holds everything before a.
+// The buffer has a hard entry limit; when it overflows, the oldest deltas go and a peer that
+// still needed them gets the full state instead.
+
+import { assert } from "../../lib/assert.js";
+import type { ReplicaId } from "../../types.js";
+import type { Crdt } from "../crdt/crdt.js";
+import type { CrdtMutants } from "../crdt/mutants.js";
+
+interface BufferedDelta {
+  readonly seq: number;
+  readonly key: string;
+  readonly delta: Crdt;
+  /** The peer the delta came from (it holds it already), or null for a local mutation. */
+  readonly origin: ReplicaId | null;
+}
+
+/** Numbered deltas awaiting acknowledgement, oldest first. */
+export class DeltaBuffer {
+  private readonly entries: BufferedDelta[] = [];
+  private head = 0;
+  private next = 0;
+
+  constructor(private readonly entriesMax: number) {
+    assert(Number.isSafeInteger(entriesMax) && entriesMax >= 0, "entriesMax must be a non-negative integer");
+  }
+
+  /** The sequence number the next delta will take: every delta below it has been numbered. */
+  get nextSeq(): number {
+    return this.next;
+  }
+
+  /** The oldest sequence number still held (nextSeq when empty). */
+  get oldestSeq(): number {
+    return this.entries[this.head]?.seq ?? this.next;
+  }
+
+  /** Number of deltas held. */
+  get size(): number {
+    return this.entries.length - this.head;
+  }
+
+  /** Numbers and keeps a delta; drops the oldest one if the buffer is full. */
+  push(key: string, delta: Crdt, origin: ReplicaId | null): void {
+    if (this.entriesMax > 0) this.entries.push({ seq: this.next, key, delta, origin });
+    this.next += 1;
+    if (this.size > this.entriesMax) this.head += 1;
+    this.compactArray();
+    assert(this.size <= this.entriesMax, "delta buffer over its limit");
+  }
+
+  /** Whether the deltas [fromSeq, nextSeq) are all still held. */
+  holdsFrom(fromSeq: number): boolean {
+    return fromSeq >= this.oldestSeq;
+  }
+
+  /**
+   * Joins the deltas [fromSeq, nextSeq) by key, leaving out those that came from `peer`. The
+   * result holds fresh copies: the caller may keep them.
+   */
+  interval(fromSeq: number, peer: ReplicaId, mutants: CrdtMutants): Map<string, Crdt> {
+    assert(this.holdsFrom(fromSeq), "interval starts before the oldest held delta");
+    const joined = new Map<string, Crdt>();
+    for (let i = this.head + (fromSeq - this.oldestSeq); i < this.entries.length; i++) {
+      const entry = this.entries[i]!;
+      assert(entry.seq >= fromSeq, "buffer order broken");
+      if (entry.origin === peer) continue;
+      const mine = joined.get(entry.key);
+      if (mine === undefined) joined.set(entry.key, entry.delta.clone());
+      else if (mine.type === entry.delta.type) mine.join(entry.delta, mutants);
+    }
+    return joined;
+  }
+
+  /** Drops every delta below `seq` (all peers acknowledged them). */
+  collect(seq: number): void {
+    while (this.head < this.entries.length && this.entries[this.head]!.seq < seq) this.head += 1;
+    this.compactArray();
+  }
+
+  private compactArray(): void {
+    // Amortised: the array is rebuilt only once half of it is dead.
+    if (this.head > 64 && this.head * 2 > this.entries.length) {
+      this.entries.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+}

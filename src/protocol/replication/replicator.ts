@@ -1,0 +1,259 @@
+// The replication core of one replica: delta-state propagation with acknowledged delta-intervals
+// (causal delta-merging condition), full-state fallback, and Merkle-digest anti-entropy. Pure: the
+// driver calls tick() on a fixed cadence, step() for each inbound message, and sends whatever
+// takeOutbox() returns. A replica that lost its state must come back under a new ReplicaId: peers
+// key their acknowledgements by id, so a new id starts from nothing and no dot is ever reused.
+
+import { assert } from "../../lib/assert.js";
+import type { Prng } from "../../lib/prng.js";
+import type { ReplicaId } from "../../types.js";
+import { Hlc, type HlcConfig, type HlcTimestamp } from "../clock/hlc.js";
+import type { Crdt } from "../crdt/crdt.js";
+import type { CrdtMutants } from "../crdt/mutants.js";
+import { decodeCrdt, encodeCrdt, latestStampOf } from "../crdt/registry.js";
+import { DeltaBuffer } from "./delta_buffer.js";
+import { type MerkleShape } from "./merkle.js";
+import type { KeyedBytes, ReplicationMessage } from "./messages.js";
+import { ReplicaStore } from "./store.js";
+import { AntiEntropy } from "./anti_entropy.js";
+import { messageSizeBytes } from "./messages.js";
+
+/** Configuration of a {@link Replicator}. */
+export interface ReplicatorConfig {
+  /** "delta" sends delta-intervals; "full" always sends the whole state (the differential baseline). */
+  readonly mode: "delta" | "full";
+  /** Ticks between two rounds of delta (or full-state) gossip to every peer. */
+  readonly gossipIntervalTicks: number;
+  /** Ticks between two Merkle digest exchanges with one random peer; 0 turns them off. */
+  readonly antiEntropyIntervalTicks: number;
+  /** Most deltas buffered for peers that have not acknowledged them. */
+  readonly deltaBufferEntriesMax: number;
+  /** Most key states in one leaf-states message. */
+  readonly leafStatesEntriesMax: number;
+  readonly merkle: MerkleShape;
+  readonly hlc: HlcConfig;
+  readonly mutants: CrdtMutants;
+}
+
+/** The outcome of a local mutation. */
+export type MutateResult =
+  | { readonly kind: "ok"; readonly delta: Crdt }
+  | { readonly kind: "wrong-type"; readonly actual: string };
+
+/** Counters of what the replicator did. */
+export interface ReplicatorStats {
+  messagesSent: number;
+  bytesSent: number;
+  antiEntropyBytesSent: number;
+  fullStatesSent: number;
+  nonCausalRefused: number;
+  driftRefused: number;
+  malformedRefused: number;
+  misaddressed: number;
+  wrongType: number;
+}
+
+/** One replica's delta replication and anti-entropy. */
+export class Replicator {
+  readonly store: ReplicaStore;
+  readonly stats: ReplicatorStats = {
+    messagesSent: 0,
+    bytesSent: 0,
+    antiEntropyBytesSent: 0,
+    fullStatesSent: 0,
+    nonCausalRefused: 0,
+    driftRefused: 0,
+    malformedRefused: 0,
+    misaddressed: 0,
+    wrongType: 0,
+  };
+  private readonly buffer: DeltaBuffer;
+  private readonly hlc: Hlc;
+  private readonly antiEntropy: AntiEntropy;
+  /** Per peer: every local delta below this sequence is acknowledged. */
+  private readonly acked = new Map<ReplicaId, number>();
+  /** Per peer: every delta of that peer below this sequence has been joined here. */
+  private readonly received = new Map<ReplicaId, number>();
+  private peers: ReplicaId[] = [];
+  private outbox: ReplicationMessage[] = [];
+  private ticks = 0;
+
+  constructor(
+    readonly self: ReplicaId,
+    readonly config: ReplicatorConfig,
+    private readonly prng: Prng,
+  ) {
+    assert(config.gossipIntervalTicks >= 1, "gossipIntervalTicks must be at least 1");
+    assert(config.antiEntropyIntervalTicks >= 0, "antiEntropyIntervalTicks must be non-negative");
+    this.store = new ReplicaStore(config.merkle, config.mutants);
+    this.buffer = new DeltaBuffer(config.mode === "full" ? 0 : config.deltaBufferEntriesMax);
+    this.hlc = new Hlc(config.hlc);
+    this.antiEntropy = new AntiEntropy(self, this.store, config.leafStatesEntriesMax);
+  }
+
+  /** Sets the current peers (never self). Forgets the bookkeeping of peers no longer listed. */
+  setPeers(peers: readonly ReplicaId[]): void {
+    assert(!peers.includes(this.self), "a replica is not its own peer");
+    this.peers = [...peers].sort();
+    for (const peer of [...this.acked.keys()]) if (!peers.includes(peer)) this.acked.delete(peer);
+    for (const peer of [...this.received.keys()]) if (!peers.includes(peer)) this.received.delete(peer);
+  }
+
+  /** Stamps a local write with the hybrid logical clock at wall time `wallMs`. */
+  stamp(wallMs: number): HlcTimestamp {
+    return this.hlc.now(wallMs);
+  }
+
+  /**
+   * Applies a local mutation: `makeDelta` reads the current state (or `bottom()` if the key is new)
+   * without changing it and returns a delta, which is joined here and buffered for the peers.
+   */
+  mutate<T extends Crdt>(key: string, bottom: () => T, makeDelta: (state: T) => Crdt): MutateResult {
+    const fresh = bottom();
+    const current = this.store.get(key) ?? fresh;
+    if (current.type !== fresh.type) {
+      this.stats.wrongType += 1;
+      return { kind: "wrong-type", actual: current.type };
+    }
+    const delta = makeDelta(current as T);
+    const result = this.store.join(key, delta);
+    assert(result !== "wrong-type", "a delta has its state's type");
+    if (result === "changed") this.buffer.push(key, delta, null);
+    return { kind: "ok", delta };
+  }
+
+  /** Advances logical time by one tick: gossips and starts digest exchanges on their cadence. */
+  tick(): void {
+    this.ticks += 1;
+    if (this.ticks % this.config.gossipIntervalTicks === 0) this.gossip();
+    const interval = this.config.antiEntropyIntervalTicks;
+    if (interval > 0 && this.ticks % interval === 0 && this.peers.length > 0) {
+      this.send(this.antiEntropy.start(this.prng.pick(this.peers)));
+    }
+  }
+
+  /** Handles one inbound message at wall time `wallMs` (for the clock drift check). */
+  step(message: ReplicationMessage, wallMs: number): void {
+    if (message.to !== this.self) {
+      this.stats.misaddressed += 1; // Meant for an earlier incarnation of this member.
+      return;
+    }
+    switch (message.type) {
+      case "delta":
+        return this.deltaReceive(message, wallMs);
+      case "ack":
+        this.acked.set(message.from, Math.max(this.acked.get(message.from) ?? 0, message.seq));
+        return;
+      case "nack":
+        // The peer holds less than we believed: restart from what it holds (full state if collected).
+        this.acked.set(message.from, message.seq);
+        return;
+      case "digest":
+        for (const reply of this.antiEntropy.digestReceive(message)) this.send(reply);
+        return;
+      case "leaf-states":
+        return this.leafStatesReceive(message, wallMs);
+    }
+  }
+
+  /** Hands over the messages queued since the last call; the caller owns delivery. */
+  takeOutbox(): ReplicationMessage[] {
+    const out = this.outbox;
+    this.outbox = [];
+    return out;
+  }
+
+  /** Whether every peer has acknowledged every delta (nothing left to propagate). */
+  isQuiet(): boolean {
+    return this.peers.every((peer) => (this.acked.get(peer) ?? 0) >= this.buffer.nextSeq);
+  }
+
+  /** Number of deltas buffered. */
+  get bufferedCount(): number {
+    return this.buffer.size;
+  }
+
+  private gossip(): void {
+    let ackedMin = this.buffer.nextSeq;
+    for (const peer of this.peers) {
+      const acked = this.acked.get(peer) ?? 0;
+      ackedMin = Math.min(ackedMin, acked);
+      if (acked < this.buffer.nextSeq) this.gossipTo(peer, acked);
+    }
+    this.buffer.collect(ackedMin);
+  }
+
+  private gossipTo(peer: ReplicaId, acked: number): void {
+    const toSeq = this.buffer.nextSeq;
+    if (!this.buffer.holdsFrom(acked)) {
+      this.stats.fullStatesSent += 1;
+      const entries: KeyedBytes[] = [];
+      for (const key of this.store.keys()) entries.push({ key, bytes: encodeCrdt(this.store.get(key)!) });
+      this.send({ type: "delta", from: this.self, to: peer, fromSeq: 0, toSeq, isFull: true, entries });
+      return;
+    }
+    const joined = this.buffer.interval(acked, peer, this.config.mutants);
+    if (joined.size === 0) {
+      this.acked.set(peer, toSeq); // Every delta in the interval came from this peer: it has them.
+      return;
+    }
+    const entries = [...joined].map(([key, delta]) => ({ key, bytes: encodeCrdt(delta) }));
+    this.send({ type: "delta", from: this.self, to: peer, fromSeq: acked, toSeq, isFull: false, entries });
+  }
+
+  private deltaReceive(message: ReplicationMessage & { type: "delta" }, wallMs: number): void {
+    const held = this.received.get(message.from) ?? 0;
+    if (!message.isFull && message.fromSeq > held) {
+      // Joining would break the causal delta-merging condition: refuse and say what we hold.
+      this.stats.nonCausalRefused += 1;
+      this.send({ type: "nack", from: this.self, to: message.from, seq: held });
+      return;
+    }
+    if (!this.joinEntries(message.from, message.entries, wallMs)) return;
+    const seq = Math.max(held, message.toSeq);
+    this.received.set(message.from, seq);
+    this.send({ type: "ack", from: this.self, to: message.from, seq });
+  }
+
+  private leafStatesReceive(message: ReplicationMessage & { type: "leaf-states" }, wallMs: number): void {
+    if (!this.joinEntries(message.from, message.entries, wallMs)) return;
+    if (message.wantsReply) this.send(this.antiEntropy.leafStatesReply(message));
+  }
+
+  /**
+   * Decodes and checks every entry first, then joins them all: a message is taken whole or not at
+   * all. Entries that inflate the state are buffered, so they travel on to the other peers.
+   */
+  private joinEntries(from: ReplicaId, entries: readonly KeyedBytes[], wallMs: number): boolean {
+    const decoded: [string, Crdt][] = [];
+    for (const entry of entries) {
+      const result = decodeCrdt(entry.bytes);
+      if (result.kind === "malformed") {
+        this.stats.malformedRefused += 1;
+        return false;
+      }
+      const stamp = latestStampOf(result.value);
+      if (stamp !== null && !this.hlc.isWithinDrift(stamp, wallMs)) {
+        this.stats.driftRefused += 1;
+        return false;
+      }
+      decoded.push([entry.key, result.value]);
+    }
+    for (const [key, value] of decoded) {
+      const stamp = latestStampOf(value);
+      if (stamp !== null) this.hlc.observe(stamp, wallMs);
+      const result = this.store.join(key, value);
+      if (result === "wrong-type") this.stats.wrongType += 1;
+      if (result === "changed") this.buffer.push(key, value, from);
+    }
+    return true;
+  }
+
+  private send(message: ReplicationMessage): void {
+    const bytes = messageSizeBytes(message);
+    this.stats.messagesSent += 1;
+    this.stats.bytesSent += bytes;
+    if (message.type === "digest" || message.type === "leaf-states") this.stats.antiEntropyBytesSent += bytes;
+    this.outbox.push(message);
+  }
+}

@@ -1,0 +1,91 @@
+// The states one replica holds, by key, with a lazily refreshed Merkle tree over them. Joins mark
+// a key dirty; the tree is brought up to date only when a digest is needed, so the write path
+// never re-encodes a large state.
+
+import { assert } from "../../lib/assert.js";
+import { hashString, murmur3_32 } from "../../lib/hash.js";
+import type { Crdt } from "../crdt/crdt.js";
+import type { CrdtMutants } from "../crdt/mutants.js";
+import { encodeCrdt } from "../crdt/registry.js";
+import { entryHash, MerkleTree, type MerkleShape } from "./merkle.js";
+
+/** The outcome of joining a state into the store. */
+export type JoinResult = "changed" | "unchanged" | "wrong-type";
+
+/** Keyed CRDT states with a Merkle digest. */
+export class ReplicaStore {
+  private readonly states = new Map<string, Crdt>();
+  private readonly entryHashes = new Map<string, number>();
+  private readonly leafKeys = new Map<number, Set<string>>();
+  private readonly dirty = new Set<string>();
+  readonly tree: MerkleTree;
+
+  constructor(
+    shape: MerkleShape,
+    private readonly mutants: CrdtMutants,
+  ) {
+    this.tree = new MerkleTree(shape);
+  }
+
+  /** The state at `key`, or undefined. The caller must not mutate it. */
+  get(key: string): Crdt | undefined {
+    return this.states.get(key);
+  }
+
+  /** Number of keys held. */
+  get keyCount(): number {
+    return this.states.size;
+  }
+
+  /** The keys, in insertion order. */
+  keys(): IterableIterator<string> {
+    return this.states.keys();
+  }
+
+  /** Joins `value` into the state at `key` (creating it from a copy if absent). */
+  join(key: string, value: Crdt): JoinResult {
+    const mine = this.states.get(key);
+    if (mine === undefined) {
+      if (value.isBottom) return "unchanged";
+      this.states.set(key, value.clone());
+      this.indexKey(key);
+      this.dirty.add(key);
+      return "changed";
+    }
+    if (mine.type !== value.type) return "wrong-type";
+    if (!mine.join(value, this.mutants)) return "unchanged";
+    this.dirty.add(key);
+    return "changed";
+  }
+
+  /** Brings the Merkle tree up to date with every state changed since the last refresh. */
+  refresh(): void {
+    for (const key of this.dirty) {
+      const state = this.states.get(key);
+      assert(state !== undefined, "a dirty key must be held");
+      const keyHash = hashString(key);
+      const after = entryHash(keyHash, murmur3_32(encodeCrdt(state)));
+      this.tree.update(keyHash, this.entryHashes.get(key) ?? 0, after);
+      this.entryHashes.set(key, after);
+    }
+    this.dirty.clear();
+  }
+
+  /** The keys in Merkle leaf `leaf`, sorted. */
+  keysInLeaf(leaf: number): string[] {
+    return [...(this.leafKeys.get(leaf) ?? [])].sort();
+  }
+
+  /** The entry hash of `key` after the last refresh (0 if absent). */
+  entryHashOf(key: string): number {
+    assert(!this.dirty.has(key), "refresh before reading entry hashes");
+    return this.entryHashes.get(key) ?? 0;
+  }
+
+  private indexKey(key: string): void {
+    const leaf = this.tree.leafOf(hashString(key));
+    let keys = this.leafKeys.get(leaf);
+    if (keys === undefined) this.leafKeys.set(leaf, (keys = new Set()));
+    keys.add(key);
+  }
+}
