@@ -1,0 +1,203 @@
+// The message codec: one WireMessage <-> one frame body. The 4-byte length prefix around the body
+// belongs to the transport (transport/framing.ts); this file sees whole bodies only.
+//
+// Body layout (all of it part of the format; golden bytes in test/wire/testdata pin it):
+//
+//   offset 0   u8      schema version (wireVersion)
+//   offset 1   u8      kind code (messageKinds position + 1)
+//   offset 2   u8      flags: bit 0 = a group follows; every other bit must be zero
+//   offset 3   u32 BE  group id, only when flag bit 0 is set
+//   then               the payload: exactly one MessagePack value, to the end of the body
+//
+// A fixed binary header lets a reader route or count a frame by kind and group without decoding
+// the payload, and lets a future version change the payload encoding behind the version byte.
+// The decoder never throws on a peer's bytes: every failure is a value, "bad-frame", and the
+// caller closes that one connection.
+
+import { Packr } from "msgpackr";
+import { assert } from "../../lib/assert.js";
+import { type GroupId, groupId } from "../../types.js";
+import {
+  type MessageKind,
+  messageKindCode,
+  messageKindGroupRules,
+  messageKindOfCode,
+  type WireMessage,
+  wireVersion,
+} from "./message.js";
+import { isPlainData, plainDataProblem } from "./plain_data.js";
+
+/** Bytes of the transport's length prefix, counted in frameBytesMax (limits.ts) with the body. */
+export const lengthPrefixBytes = 4;
+
+/** Bytes of the envelope header without a group, and with one. */
+export const headerBytesWithoutGroup = 3;
+export const headerBytesWithGroup = 7;
+
+/** The largest group id the header can carry. */
+export const groupIdMax = 0xffff_ffff;
+
+const flagGroup = 0b0000_0001;
+
+/** What a codec needs to know. */
+export interface WireCodecConfig {
+  /** Largest frame on the wire, length prefix included (limits.ts `frameBytesMax`). */
+  readonly frameBytesMax: number;
+}
+
+/** The outcome of {@link WireCodec.encode}. */
+export type EncodeResult =
+  | { readonly kind: "ok"; readonly body: Uint8Array }
+  | { readonly kind: "too-large"; readonly bodyBytes: number; readonly bodyBytesMax: number };
+
+/** Why a frame body was refused. Stable names, for metrics and logs. */
+export type BadFrameReason =
+  | "too-short"
+  | "too-large"
+  | "unknown-version"
+  | "unknown-kind"
+  | "bad-flags"
+  | "group-missing"
+  | "group-unexpected"
+  | "bad-payload"
+  | "not-plain";
+
+/** The outcome of {@link WireCodec.decode}: a message, or why the body is not one. */
+export type DecodeResult =
+  | { readonly kind: "ok"; readonly message: WireMessage }
+  | { readonly kind: "bad-frame"; readonly reason: BadFrameReason; readonly detail: string };
+
+/**
+ * Encodes and decodes frame bodies. Holds one msgpackr Packr, configured for plain data: no
+ * records (a peer would need the same predeclared structures), maps decoded as plain objects,
+ * decoded bytes copied out of the receive buffer (STACK.md's msgpackr traps). One codec per member
+ * or client; it keeps no state between calls.
+ */
+export class WireCodec {
+  private readonly packr: Packr;
+  /** The largest body that fits in a frame: frameBytesMax less the length prefix. */
+  readonly bodyBytesMax: number;
+
+  constructor(config: WireCodecConfig) {
+    assert(Number.isSafeInteger(config.frameBytesMax), "frameBytesMax must be an integer");
+    assert(config.frameBytesMax > lengthPrefixBytes + headerBytesWithGroup, "frameBytesMax too small");
+    this.bodyBytesMax = config.frameBytesMax - lengthPrefixBytes;
+    this.packr = new Packr({ useRecords: false, mapsAsObjects: true, copyBuffers: true });
+  }
+
+  /**
+   * Encodes `message` into a new frame body, or returns "too-large" when the body would not fit
+   * in a frame (the caller splits the message or fails the request). A payload that is not plain
+   * data, or a group that breaks its kind's rule, is a bug in the caller and fails an assertion.
+   * The caller owns the returned body.
+   */
+  encode(message: WireMessage<unknown>): EncodeResult {
+    assert(message.version === wireVersion, `cannot encode version ${message.version}`);
+    const code = messageKindCode(message.kind);
+    assert(code >= 1, `unknown message kind ${message.kind}`);
+    const group = message.group;
+    assertGroupRule(message.kind, group);
+    const problem = plainDataProblem(message.payload, "encode");
+    assert(problem === null, `${message.kind}: not plain data: ${problem}`);
+    const payload = this.packr.pack(message.payload);
+    const headerBytes = group === undefined ? headerBytesWithoutGroup : headerBytesWithGroup;
+    const bodyBytes = headerBytes + payload.byteLength;
+    if (bodyBytes > this.bodyBytesMax)
+      return { kind: "too-large", bodyBytes, bodyBytesMax: this.bodyBytesMax };
+    const body = new Uint8Array(bodyBytes);
+    body[0] = wireVersion;
+    body[1] = code;
+    body[2] = group === undefined ? 0 : flagGroup;
+    if (group !== undefined) new DataView(body.buffer).setUint32(3, group, false);
+    body.set(payload, headerBytes);
+    return { kind: "ok", body };
+  }
+
+  /**
+   * Decodes one frame body. Never throws on any input: garbage, a truncated body, an unknown
+   * version or kind, a body over the limit or a payload that is not plain data all return
+   * "bad-frame". The message shares no memory with `body`: the caller may reuse the buffer.
+   */
+  decode(body: Uint8Array): DecodeResult {
+    if (body.byteLength > this.bodyBytesMax) {
+      return bad("too-large", `body of ${body.byteLength} bytes > ${this.bodyBytesMax}`);
+    }
+    const header = decodeHeader(body);
+    if (header.kind === "bad-frame") return header;
+    const payloadBytes = body.subarray(header.headerBytes);
+    if (payloadBytes.byteLength === 0) return bad("too-short", "no payload");
+    let payload: unknown;
+    try {
+      // A plain Uint8Array view, so that msgpackr hands back Uint8Array (not Buffer) for bytes.
+      const offset = body.byteOffset + header.headerBytes;
+      payload = this.packr.unpack(new Uint8Array(body.buffer, offset, payloadBytes.byteLength));
+    } catch (error) {
+      // msgpackr throws on truncation, trailing bytes, bad extension data and deep nesting
+      // (a RangeError from the stack): all of them are the peer's fault, none is ours.
+      return bad("bad-payload", error instanceof Error ? error.message : String(error));
+    }
+    if (!isPlainData(payload, "decode")) return bad("not-plain", plainDataProblem(payload, "decode") ?? "");
+    const message: WireMessage =
+      header.group === null
+        ? { version: wireVersion, kind: header.messageKind, payload }
+        : { version: wireVersion, kind: header.messageKind, group: header.group, payload };
+    return { kind: "ok", message };
+  }
+}
+
+/** Describes a bad frame in one line, for the single log line of a closed connection. */
+export function describeBadFrame(result: {
+  readonly reason: BadFrameReason;
+  readonly detail: string;
+}): string {
+  return `bad frame (${result.reason}): ${result.detail}`;
+}
+
+/** Describes a message's envelope in one line, ids first: `raft g3 v1 41 bytes`. */
+export function describeEnvelope(message: WireMessage<unknown>, bodyBytes: number): string {
+  const group = message.group === undefined ? "" : ` g${message.group}`;
+  return `${message.kind}${group} v${message.version} ${bodyBytes} bytes`;
+}
+
+type HeaderResult =
+  | {
+      readonly kind: "ok";
+      readonly messageKind: MessageKind;
+      readonly group: GroupId | null;
+      readonly headerBytes: number;
+    }
+  | { readonly kind: "bad-frame"; readonly reason: BadFrameReason; readonly detail: string };
+
+function decodeHeader(body: Uint8Array): HeaderResult {
+  if (body.byteLength < headerBytesWithoutGroup) return bad("too-short", `${body.byteLength} bytes`);
+  const version = body[0]!;
+  if (version !== wireVersion) return bad("unknown-version", `version ${version}`);
+  const messageKind = messageKindOfCode(body[1]!);
+  if (messageKind === null) return bad("unknown-kind", `kind code ${body[1]}`);
+  const flags = body[2]!;
+  if ((flags & ~flagGroup) !== 0) return bad("bad-flags", `flags 0x${flags.toString(16)}`);
+  const hasGroup = (flags & flagGroup) !== 0;
+  const rule = messageKindGroupRules[messageKind];
+  if (rule === "required" && !hasGroup) return bad("group-missing", `${messageKind} needs a group`);
+  if (rule === "forbidden" && hasGroup) return bad("group-unexpected", `${messageKind} takes no group`);
+  if (!hasGroup) return { kind: "ok", messageKind, group: null, headerBytes: headerBytesWithoutGroup };
+  if (body.byteLength < headerBytesWithGroup)
+    return bad("too-short", `${body.byteLength} bytes with a group`);
+  const group = new DataView(body.buffer, body.byteOffset, body.byteLength).getUint32(3, false);
+  return { kind: "ok", messageKind, group: groupId(group), headerBytes: headerBytesWithGroup };
+}
+
+function assertGroupRule(kind: MessageKind, group: GroupId | undefined): void {
+  const rule = messageKindGroupRules[kind];
+  assert(!(rule === "required" && group === undefined), `${kind} needs a group`);
+  assert(!(rule === "forbidden" && group !== undefined), `${kind} takes no group`);
+  if (group === undefined) return;
+  assert(Number.isSafeInteger(group) && group >= 0 && group <= groupIdMax, `bad group ${group}`);
+}
+
+function bad(
+  reason: BadFrameReason,
+  detail: string,
+): { kind: "bad-frame"; reason: BadFrameReason; detail: string } {
+  return { kind: "bad-frame", reason, detail };
+}

@@ -1,0 +1,23 @@
+// The public face of the wire codec: the versioned envelope, the list of message kinds, and the
+// codec that turns one message into one frame body and back without ever throwing on bad input.
+
+export {
+  describeBadFrame,
+  describeEnvelope,
+  groupIdMax,
+  headerBytesWithGroup,
+  headerBytesWithoutGroup,
+  lengthPrefixBytes,
+  WireCodec,
+} from "./codec.js";
+export {
+  messageKindCode,
+  messageKindGroupRules,
+  messageKindOfCode,
+  messageKinds,
+  wireVersion,
+} from "./message.js";
+export { isPlainData, payloadDepthMax, plainDataProblem } from "./plain_data.js";
+export type { BadFrameReason, DecodeResult, EncodeResult, WireCodecConfig } from "./codec.js";
+export type { GroupRule, MessageKind, WireMessage, WireObject, WireValue, WireVersion } from "./message.js";
+export type { PlainDataMode } from "./plain_data.js";
