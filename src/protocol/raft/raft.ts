@@ -1,0 +1,1037 @@
+// The Raft core (Ongaro & Ousterhout, "In Search of an Understandable Consensus Algorithm", and
+// Ongaro's thesis) as a pure state machine in the shape of etcd's raft: the driver calls tick(),
+// step(), propose(), readIndex(); takes ready(); persists, sends, applies; then calls advance(). No
+// I/O, no clock, no randomness except the Prng passed in. Responses that promise durable state (vote
+// and append responses) are withheld until the driver advances past the Ready that persisted that
+// state, and the leader counts its own log toward commitment only once persisted (H9, etcd#14370).
+
+import { assert, assertNever } from "../../lib/assert.js";
+import type { Prng } from "../../lib/prng.js";
+import type { LogIndex, NodeId, Term } from "../../types.js";
+import { type RaftConfig, raftConfigValidate } from "./config.js";
+import {
+  confChangeApply,
+  confChangeRefusal,
+  quorumMatchIndex,
+  quorumSize,
+  tallyVotes,
+} from "./membership.js";
+import { Progress } from "./progress.js";
+import { entryBytes, RaftLog } from "./raft_log.js";
+import { ReadOnly } from "./read_only.js";
+import type { Storage } from "./storage.js";
+import type {
+  ConfChange,
+  ConfigState,
+  Entry,
+  HardState,
+  LeaseReadResult,
+  Message,
+  ProposeResult,
+  Ready,
+  ReadResult,
+  ReadState,
+  Role,
+  SoftState,
+  Status,
+} from "./types.js";
+
+/** Most heartbeat contexts whose send tick the leader remembers for leases. */
+const contextTicksMax = 256;
+
+type Without<M, K extends keyof M> = M extends unknown ? Omit<M, K> : never;
+type Outgoing = Without<Message, "from" | "term">;
+
+/** The answer to a leadership-transfer request. */
+export type TransferResult =
+  | { readonly kind: "started" }
+  | { readonly kind: "refused"; readonly reason: string };
+
+/** One Raft member. Not thread-safe; the driver owns it. */
+export class RaftNode {
+  readonly id: NodeId;
+  private readonly config: RaftConfig;
+  private readonly prng: Prng;
+  readonly log: RaftLog;
+
+  private term: Term;
+  private vote: NodeId | null;
+  private leader: NodeId | null = null;
+  private role: Role = "follower";
+  private electionElapsed = 0;
+  private heartbeatElapsed = 0;
+  private electionTimeoutRandomized = 0;
+  private tickCount = 0;
+
+  private baseConfig: ConfigState;
+  private configHistory: { readonly index: LogIndex; readonly config: ConfigState }[] = [];
+  private progress = new Map<NodeId, Progress>();
+  private votes = new Map<NodeId, boolean>();
+  private readonly reads: ReadOnly;
+  private heartbeatContext = 0;
+  private contextTicks = new Map<number, number>();
+  private leadTransferee: NodeId | null = null;
+  private leaseRevoked = false;
+  private stepDownIndex: LogIndex | null = null;
+  private uncommitted: { readonly index: LogIndex; readonly bytes: number }[] = [];
+  private uncommittedBytes = 0;
+  private assembly: {
+    readonly index: LogIndex;
+    readonly term: Term;
+    parts: Uint8Array[];
+    bytes: number;
+  } | null = null;
+  private leaderOfTerm: { term: Term; leader: NodeId } | null = null;
+
+  private outbox: Message[] = [];
+  private withheld: Message[] = [];
+  private readyWithheld: Message[] | null = null;
+  private readStates: ReadState[] = [];
+  private outstanding: Ready | null = null;
+  private persistedHardState: HardState;
+  private reportedSoftState: SoftState;
+
+  constructor(config: RaftConfig, storage: Storage, prng: Prng) {
+    raftConfigValidate(config);
+    this.id = config.id;
+    this.config = config;
+    this.prng = prng;
+    this.log = new RaftLog(storage, config.appliedIndex);
+    this.persistedHardState = storage.hardState();
+    this.term = this.persistedHardState.term;
+    this.vote = this.persistedHardState.vote;
+    this.baseConfig = storage.snapshot().meta.config;
+    this.reads = new ReadOnly(config.pendingReadsMax);
+    this.trackConfigEntries(this.log.entries(this.log.firstIndex(), (this.log.lastIndex() + 1) as LogIndex));
+    this.reportedSoftState = { leader: null, role: "follower" };
+    this.resetElectionTimeout();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Inputs.
+
+  /** Advances logical time by one tick. How long a tick lasts is the driver's business. */
+  tick(): void {
+    this.tickCount++;
+    if (this.role === "leader") this.tickLeader();
+    else this.tickElection();
+  }
+
+  /** Starts an election now (as an expired election timer would). For drivers and tests. */
+  campaign(): void {
+    this.hup(false);
+  }
+
+  /** Handles one message from a peer. Messages for another member or from a stale term are dropped. */
+  step(message: Message): void {
+    assert(message.to === this.id, `message for ${message.to} stepped into ${this.id}`);
+    if (!this.stepTerm(message)) return;
+    switch (message.type) {
+      case "pre-vote":
+      case "vote":
+        this.handleVoteRequest(message);
+        return;
+      case "pre-vote-response":
+      case "vote-response":
+        this.handleVoteResponse(message);
+        return;
+      case "append":
+        this.becomeFollowerOf(message.from);
+        this.handleAppend(message);
+        return;
+      case "heartbeat":
+        this.becomeFollowerOf(message.from);
+        this.handleHeartbeat(message);
+        return;
+      case "snapshot":
+        this.becomeFollowerOf(message.from);
+        this.handleSnapshot(message);
+        return;
+      case "append-response":
+      case "heartbeat-response":
+      case "snapshot-response":
+      case "propose":
+      case "read-index":
+        if (this.role === "leader") this.stepLeader(message);
+        return;
+      case "timeout-now":
+        if (this.role !== "leader") this.hup(true);
+        return;
+      case "read-index-response":
+        if (this.role !== "leader")
+          this.readStates.push({ requestId: message.requestId, index: message.index });
+        return;
+      default:
+        assertNever(message);
+    }
+  }
+
+  /** Proposes a command. On a leader the entry is appended; elsewhere it is forwarded or redirected. */
+  propose(data: Uint8Array): ProposeResult {
+    if (this.role !== "leader") {
+      if (this.leader === null) return { kind: "no-leader" };
+      if (!this.config.proposalForwarding) return { kind: "not-leader", leader: this.leader };
+      this.send({ type: "propose", to: this.leader, data: [data] });
+      return { kind: "forwarded", leader: this.leader };
+    }
+    if (this.leadTransferee !== null) return { kind: "dropped", reason: "leadership transfer in progress" };
+    if (
+      this.uncommittedBytes + data.length > this.config.uncommittedBytesMax &&
+      this.uncommitted.length > 0
+    ) {
+      return { kind: "overloaded" };
+    }
+    const index = this.appendAsLeader([{ type: "normal", term: this.term, index: 0 as LogIndex, data }]);
+    return { kind: "accepted", index, term: this.term };
+  }
+
+  /** Proposes one membership change; refused while another is uncommitted (H6) or before the term's first commit. */
+  proposeConfChange(change: ConfChange): ProposeResult {
+    if (this.role !== "leader") {
+      return this.leader === null ? { kind: "no-leader" } : { kind: "not-leader", leader: this.leader };
+    }
+    if (this.leadTransferee !== null) return { kind: "dropped", reason: "leadership transfer in progress" };
+    const last = this.configHistory[this.configHistory.length - 1];
+    if (!this.config.mutants.twoUncommittedConfChanges) {
+      if (last !== undefined && last.index > this.log.committed) {
+        return { kind: "dropped", reason: "another configuration change is uncommitted" };
+      }
+      // The single-server change bug (thesis errata): a new leader must commit in its term first.
+      if (!this.committedInCurrentTerm()) return { kind: "dropped", reason: "no commit in this term yet" };
+    }
+    const refusal = confChangeRefusal(this.configState(), change);
+    if (refusal !== null) return { kind: "dropped", reason: refusal };
+    const index = this.appendAsLeader([
+      { type: "conf-change", term: this.term, index: 0 as LogIndex, change },
+    ]);
+    return { kind: "accepted", index, term: this.term };
+  }
+
+  /**
+   * Requests a linearizable read point for `requestId` (ReadIndex, thesis §6.4). The ReadState comes in
+   * a later Ready; serve the read once applied reaches its index. A retry must use a new request id.
+   */
+  readIndex(requestId: string): ReadResult {
+    if (this.role === "leader") {
+      if (this.leadTransferee !== null) return { kind: "dropped", reason: "leadership transfer in progress" };
+      return this.readIndexAtLeader(requestId, this.id) ? { kind: "pending" } : { kind: "overloaded" };
+    }
+    if (this.leader === null) return { kind: "no-leader" };
+    this.send({ type: "read-index", to: this.leader, requestId });
+    return { kind: "pending" };
+  }
+
+  /**
+   * Answers a read from the leader's lease (opt-in, H5): valid only while a quorum acknowledged a
+   * heartbeat sent less than an election timeout minus the drift bound ago, never during a transfer.
+   */
+  leaseRead(): LeaseReadResult {
+    if (this.config.readMode !== "lease") return { kind: "refused", reason: "lease reads are off" };
+    if (this.role !== "leader") return { kind: "refused", reason: "not the leader" };
+    if (this.leaseRevoked || this.leadTransferee !== null)
+      return { kind: "refused", reason: "lease revoked by a transfer" };
+    if (!this.committedInCurrentTerm()) return { kind: "refused", reason: "no commit in this term yet" };
+    const voters = this.configState().voters;
+    const sent = voters.map((id) =>
+      id === this.id ? this.tickCount : (this.progress.get(id)?.ackedSentTick ?? -1),
+    );
+    sent.sort((a, b) => b - a);
+    const leaseStart = sent[quorumSize(voters.length) - 1]!;
+    const leaseTicks = this.config.electionTimeoutTicks - this.config.leaseDriftTicks;
+    if (leaseStart < 0 || this.tickCount >= leaseStart + leaseTicks)
+      return { kind: "refused", reason: "lease expired" };
+    return { kind: "ok", index: this.log.committed };
+  }
+
+  /** Hands leadership to `target` (thesis §3.10): catch it up, then tell it to campaign at once. */
+  transferLeadership(target: NodeId): TransferResult {
+    if (this.role !== "leader") return { kind: "refused", reason: "not the leader" };
+    if (target === this.id) return { kind: "refused", reason: "already the leader" };
+    if (!this.configState().voters.includes(target))
+      return { kind: "refused", reason: `${target} is not a voter` };
+    this.leadTransferee = target;
+    this.leaseRevoked = true; // The lease must end before another member may win (H5).
+    this.electionElapsed = 0;
+    const progress = this.progress.get(target)!;
+    if (progress.match === this.log.lastIndex()) this.send({ type: "timeout-now", to: target });
+    else this.sendAppend(target);
+    return { kind: "started" };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Ready / advance.
+
+  /** Whether ready() has work. False while a Ready is outstanding. */
+  hasReady(): boolean {
+    if (this.outstanding !== null) return false;
+    if (this.outbox.length > 0 || this.withheld.length > 0 || this.readStates.length > 0) return true;
+    if (this.log.unstableSnapshot !== null || this.log.unstableEntries().length > 0) return true;
+    if (this.hardStateChanged() || this.softStateChanged()) return true;
+    return this.log.unstableSnapshot === null && this.log.applied < this.log.committed;
+  }
+
+  /** Takes the next batch of work. The caller must advance(ready) before taking another. */
+  ready(): Ready {
+    assert(this.outstanding === null, "advance() the previous Ready first");
+    const softState = this.softStateChanged() ? { leader: this.leader, role: this.role } : null;
+    const hardState = this.hardStateChanged() ? this.hardState() : null;
+    const ready: Ready = {
+      softState,
+      hardState,
+      entries: this.log.unstableEntries(),
+      snapshot: this.log.unstableSnapshot,
+      messages: this.outbox,
+      committedEntries: this.log.nextCommittedEntries(this.config.committedBytesPerReadyMax),
+      readStates: this.readStates,
+    };
+    if (softState !== null) this.reportedSoftState = softState;
+    this.outbox = [];
+    this.readStates = [];
+    this.readyWithheld = this.withheld;
+    this.withheld = [];
+    this.outstanding = ready;
+    return ready;
+  }
+
+  /**
+   * Takes the messages that are safe to send now, even while a Ready is outstanding: heartbeats and
+   * appends never depend on unpersisted state, so a slow disk does not delay them (H12).
+   */
+  takeMessages(): Message[] {
+    const taken = this.outbox;
+    this.outbox = [];
+    return taken;
+  }
+
+  /** Acknowledges that `ready` was persisted, sent and applied. Releases the responses it held back. */
+  advance(ready: Ready): void {
+    assert(this.outstanding === ready, "advance() takes the Ready last returned");
+    this.outstanding = null;
+    if (ready.hardState !== null) this.persistedHardState = ready.hardState;
+    if (ready.snapshot !== null) {
+      this.log.stableSnapshotTo(ready.snapshot.meta.index);
+      if (ready.snapshot.meta.index > this.log.applied) this.log.applied = ready.snapshot.meta.index;
+    }
+    const lastEntry = ready.entries[ready.entries.length - 1];
+    if (lastEntry !== undefined) this.log.stableTo(lastEntry.index, lastEntry.term);
+    const lastApplied = ready.committedEntries[ready.committedEntries.length - 1];
+    if (lastApplied !== undefined) this.log.appliedTo(lastApplied.index);
+    this.outbox.push(...(this.readyWithheld ?? []));
+    this.readyWithheld = null;
+    this.afterPersist();
+  }
+
+  private afterPersist(): void {
+    const hard = this.persistedHardState;
+    if (
+      this.role === "candidate" &&
+      hard.term === this.term &&
+      hard.vote === this.id &&
+      !this.votes.has(this.id)
+    ) {
+      this.recordVote(this.id, true);
+    }
+    if (this.role === "leader") {
+      const moved = this.progress.get(this.id)?.maybeUpdate(this.log.persistedLastIndex()) ?? false;
+      if (moved && this.maybeCommit()) this.broadcastAppend();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Introspection.
+
+  /** The current configuration (the newest one in the log, §4.1). */
+  configState(): ConfigState {
+    return this.configHistory[this.configHistory.length - 1]?.config ?? this.baseConfig;
+  }
+
+  /** A snapshot of this member's state for tests, logs and the admin API. */
+  status(): Status {
+    const progress = [...this.progress.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([id, p]) => ({ id, match: p.match, next: p.next, state: p.state }));
+    return {
+      id: this.id,
+      role: this.role,
+      term: this.term,
+      vote: this.vote,
+      leader: this.leader,
+      commit: this.log.committed,
+      applied: this.log.applied,
+      lastIndex: this.log.lastIndex(),
+      config: this.configState(),
+      progress,
+    };
+  }
+
+  /** Checks the local invariants; a failure is a bug. Drivers call it after every step in simulation. */
+  invariants(): void {
+    assert(this.log.committed <= this.log.lastIndex(), "commit beyond the last index");
+    assert(this.log.applied <= this.log.committed, "applied beyond commit");
+    assert(this.persistedHardState.term <= this.term, "persisted term ahead of the live term");
+    assert(this.role !== "leader" || this.leader === this.id, "a leader leads itself");
+    assert(this.role === "leader" || this.progress.size === 0, "only a leader tracks progress");
+    assert(this.uncommittedBytes >= 0, "uncommitted bytes went negative");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Roles.
+
+  private reset(term: Term): void {
+    if (term !== this.term) {
+      assert(term > this.term, "term never goes back");
+      this.term = term;
+      this.vote = null;
+    }
+    this.leader = null;
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    this.resetElectionTimeout();
+    this.votes.clear();
+    this.progress.clear();
+    this.reads.clear();
+    this.leadTransferee = null;
+    this.leaseRevoked = false;
+    this.stepDownIndex = null;
+    this.uncommitted = [];
+    this.uncommittedBytes = 0;
+  }
+
+  private becomeFollower(term: Term, leader: NodeId | null): void {
+    this.reset(term);
+    this.role = "follower";
+    if (leader !== null) this.acceptLeader(leader);
+  }
+
+  private becomeFollowerOf(leader: NodeId): void {
+    if (this.role !== "follower") this.becomeFollower(this.term, leader);
+    else if (this.leader !== leader) this.acceptLeader(leader);
+    this.electionElapsed = 0;
+  }
+
+  private acceptLeader(leader: NodeId): void {
+    // Election safety (Figure 2): a term has at most one leader, so no member sees two.
+    const seen = this.leaderOfTerm;
+    assert(
+      seen === null || seen.term !== this.term || seen.leader === leader,
+      `two leaders in term ${this.term}`,
+    );
+    this.leaderOfTerm = { term: this.term, leader };
+    this.leader = leader;
+  }
+
+  private becomeLeader(): void {
+    assert(this.role === "candidate", "only a candidate becomes leader");
+    this.reset(this.term);
+    this.role = "leader";
+    this.acceptLeader(this.id);
+    const last = this.log.lastIndex();
+    const config = this.configState();
+    for (const id of [...config.voters, ...config.learners]) {
+      const progress = new Progress((last + 1) as LogIndex, config.learners.includes(id));
+      if (id === this.id) {
+        progress.match = this.log.persistedLastIndex();
+        progress.becomeReplicate();
+      }
+      this.progress.set(id, progress);
+    }
+    // The no-op entry lets the leader commit in its term (§5.4.2) and so serve reads (§6.4).
+    this.appendAsLeader([{ type: "normal", term: this.term, index: 0 as LogIndex, data: new Uint8Array(0) }]);
+  }
+
+  private isPromotable(): boolean {
+    return this.configState().voters.includes(this.id);
+  }
+
+  private hup(transfer: boolean): void {
+    if (this.role === "leader" || !this.isPromotable()) return;
+    if (this.log.unstableSnapshot !== null) return; // Wait until the snapshot is persisted.
+    if (this.config.preVote && !transfer) this.campaignPre();
+    else this.campaignReal(transfer);
+  }
+
+  private campaignPre(): void {
+    this.reset(this.term);
+    this.role = "pre-candidate";
+    this.votes.set(this.id, true);
+    this.requestVotes("pre-vote", (this.term + 1) as Term, false);
+    if (tallyVotes(this.configState().voters, this.votes) === "won") this.campaignReal(false);
+  }
+
+  private campaignReal(transfer: boolean): void {
+    this.reset((this.term + 1) as Term);
+    this.role = "candidate";
+    this.vote = this.id;
+    // The self-vote counts once the vote is durable (afterPersist), unless a mutant says otherwise.
+    if (this.config.mutants.replyBeforePersist || this.config.mutants.voteBeforePersist)
+      this.recordVote(this.id, true);
+    if (this.role === "candidate") this.requestVotes("vote", this.term, transfer);
+  }
+
+  private requestVotes(type: "pre-vote" | "vote", term: Term, transfer: boolean): void {
+    for (const voter of this.configState().voters) {
+      if (voter === this.id) continue;
+      this.outbox.push({
+        type,
+        from: this.id,
+        to: voter,
+        term,
+        lastIndex: this.log.lastIndex(),
+        lastTerm: this.log.lastTerm(),
+        transfer,
+      });
+    }
+  }
+
+  private recordVote(from: NodeId, granted: boolean): void {
+    if (!this.votes.has(from)) this.votes.set(from, granted);
+    const tally = tallyVotes(this.configState().voters, this.votes);
+    if (tally === "won") {
+      if (this.role === "pre-candidate") this.campaignReal(false);
+      else this.becomeLeader();
+    } else if (tally === "lost") {
+      this.becomeFollower(this.term, null);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Ticks.
+
+  private tickElection(): void {
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.electionTimeoutRandomized) {
+      this.electionElapsed = 0;
+      this.hup(false);
+    }
+  }
+
+  private tickLeader(): void {
+    this.electionElapsed++;
+    this.heartbeatElapsed++;
+    if (this.electionElapsed >= this.config.electionTimeoutTicks) {
+      this.electionElapsed = 0;
+      if (this.config.checkQuorum && !this.quorumActive()) {
+        this.becomeFollower(this.term, null);
+        return;
+      }
+      this.leadTransferee = null; // A transfer that did not finish within an election timeout is abandoned.
+    }
+    for (const [id, progress] of this.progress) {
+      if (progress.state !== "snapshot" || id === this.id) continue;
+      progress.snapshotTicksIdle++;
+      if (progress.snapshotTicksIdle >= this.config.electionTimeoutTicks)
+        this.sendSnapshotChunk(id, progress);
+    }
+    if (this.heartbeatElapsed >= this.config.heartbeatIntervalTicks) {
+      this.heartbeatElapsed = 0;
+      this.broadcastHeartbeat();
+    }
+  }
+
+  private quorumActive(): boolean {
+    const voters = this.configState().voters;
+    let active = 0;
+    for (const voter of voters) {
+      const progress = this.progress.get(voter);
+      if (voter === this.id || progress?.recentActive === true) active++;
+      if (progress !== undefined) progress.recentActive = false;
+    }
+    return voters.length === 0 || active >= quorumSize(voters.length);
+  }
+
+  private resetElectionTimeout(): void {
+    const base = this.config.electionTimeoutTicks;
+    this.electionTimeoutRandomized = base + this.prng.below(base);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Terms and votes.
+
+  /** Applies the term rules of Figure 2 and of Pre-Vote/CheckQuorum; returns false to drop the message. */
+  private stepTerm(message: Message): boolean {
+    if (message.term > this.term) return this.stepHigherTerm(message);
+    if (message.term < this.term) {
+      if (
+        (message.type === "append" || message.type === "heartbeat") &&
+        (this.config.checkQuorum || this.config.preVote)
+      ) {
+        // A stale leader (e.g. back from a partition) learns the term and steps down.
+        this.send({
+          type: "append-response",
+          to: message.from,
+          reject: true,
+          index: 0 as LogIndex,
+          hintIndex: 0 as LogIndex,
+          hintTerm: 0 as Term,
+        });
+      } else if (message.type === "pre-vote") {
+        this.outbox.push({
+          type: "pre-vote-response",
+          from: this.id,
+          to: message.from,
+          term: this.term,
+          reject: true,
+        });
+      }
+      return false;
+    }
+    return true;
+  }
+
+  private stepHigherTerm(message: Message): boolean {
+    if (message.type === "pre-vote" || message.type === "vote") {
+      const inLease =
+        this.config.checkQuorum &&
+        this.leader !== null &&
+        this.electionElapsed < this.config.electionTimeoutTicks;
+      // Leader stickiness (H2): a member that hears from a leader ignores campaigns, unless the
+      // leader itself handed over (transfer).
+      if (inLease && !message.transfer) return false;
+      if (message.type === "pre-vote") return true; // Pre-Vote never changes our term.
+      this.becomeFollower(message.term, null);
+      return true;
+    }
+    if (message.type === "pre-vote-response" && !message.reject) return true;
+    const leader =
+      message.type === "append" || message.type === "heartbeat" || message.type === "snapshot"
+        ? message.from
+        : null;
+    this.becomeFollower(message.term, leader);
+    return true;
+  }
+
+  private handleVoteRequest(message: Extract<Message, { type: "pre-vote" | "vote" }>): void {
+    const isPre = message.type === "pre-vote";
+    const canVote =
+      this.vote === message.from ||
+      (this.vote === null && this.leader === null) ||
+      (isPre && message.term > this.term);
+    const grant = canVote && this.log.isUpToDate(message.lastIndex, message.lastTerm);
+    const type = isPre ? "pre-vote-response" : "vote-response";
+    const response: Message = {
+      type,
+      from: this.id,
+      to: message.from,
+      term: grant ? message.term : this.term,
+      reject: !grant,
+    };
+    if (grant && !isPre) {
+      this.electionElapsed = 0;
+      this.vote = message.from;
+    }
+    // A granted vote promises durable state; it leaves only after the vote is persisted (H9).
+    if (isPre || this.config.mutants.voteBeforePersist || this.config.mutants.replyBeforePersist)
+      this.outbox.push(response);
+    else this.withheld.push(response);
+  }
+
+  private handleVoteResponse(
+    message: Extract<Message, { type: "pre-vote-response" | "vote-response" }>,
+  ): void {
+    const expected =
+      this.role === "pre-candidate"
+        ? "pre-vote-response"
+        : this.role === "candidate"
+          ? "vote-response"
+          : null;
+    if (message.type !== expected) return;
+    if (this.role === "pre-candidate" && !message.reject && message.term !== this.term + 1) return;
+    this.recordVote(message.from, !message.reject);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Follower side of replication.
+
+  private handleAppend(message: Extract<Message, { type: "append" }>): void {
+    const log = this.log;
+    if (message.prevIndex < log.committed) {
+      this.respondAppend(message.from, false, log.committed);
+      return;
+    }
+    if (!log.matchTerm(message.prevIndex, message.prevTerm)) {
+      const hintIndex = log.findConflictByTerm(
+        Math.min(message.prevIndex, log.lastIndex()) as LogIndex,
+        message.prevTerm,
+      );
+      const hintTerm = log.term(hintIndex) ?? (0 as Term);
+      this.respondAppend(message.from, true, message.prevIndex, hintIndex, hintTerm);
+      return;
+    }
+    const conflict = log.findConflict(message.entries);
+    if (conflict !== 0) {
+      assert(conflict > log.committed, `entry ${conflict} conflicts with a committed one (log matching)`);
+      const first = message.entries[0]!.index;
+      this.appendToLog(message.entries.slice(conflict - first));
+    }
+    const lastNew = (message.prevIndex + message.entries.length) as LogIndex;
+    log.commitTo(Math.min(message.commit, lastNew) as LogIndex);
+    this.respondAppend(message.from, false, lastNew);
+  }
+
+  private respondAppend(
+    to: NodeId,
+    reject: boolean,
+    index: LogIndex,
+    hintIndex = 0 as LogIndex,
+    hintTerm = 0 as Term,
+  ): void {
+    const response: Message = {
+      type: "append-response",
+      from: this.id,
+      to,
+      term: this.term,
+      reject,
+      index,
+      hintIndex,
+      hintTerm,
+    };
+    // An acknowledgement counts toward commitment, so it waits for the entries to be durable (H9).
+    if (this.config.mutants.replyBeforePersist) this.outbox.push(response);
+    else this.withheld.push(response);
+  }
+
+  private handleHeartbeat(message: Extract<Message, { type: "heartbeat" }>): void {
+    this.log.commitTo(Math.min(message.commit, this.log.lastIndex()) as LogIndex);
+    this.send({ type: "heartbeat-response", to: message.from, context: message.context });
+  }
+
+  private handleSnapshot(message: Extract<Message, { type: "snapshot" }>): void {
+    const meta = message.meta;
+    if (meta.index <= this.log.committed) {
+      this.assembly = null;
+      this.respondAppend(message.from, false, this.log.committed);
+      return;
+    }
+    const assembly = this.assembly;
+    if (message.offset === 0) {
+      this.assembly = {
+        index: meta.index,
+        term: meta.term,
+        parts: [message.chunk],
+        bytes: message.chunk.length,
+      };
+    } else if (
+      assembly !== null &&
+      assembly.index === meta.index &&
+      assembly.term === meta.term &&
+      assembly.bytes === message.offset
+    ) {
+      assembly.parts.push(message.chunk);
+      assembly.bytes += message.chunk.length;
+    } else {
+      const offset =
+        assembly !== null && assembly.index === meta.index && assembly.term === meta.term
+          ? assembly.bytes
+          : 0;
+      this.send({ type: "snapshot-response", to: message.from, index: meta.index, offset });
+      return;
+    }
+    if (!message.done) {
+      this.send({
+        type: "snapshot-response",
+        to: message.from,
+        index: meta.index,
+        offset: this.assembly!.bytes,
+      });
+      return;
+    }
+    const data = concat(this.assembly!.parts, this.assembly!.bytes);
+    this.assembly = null;
+    this.restoreSnapshot(message.from, { meta, data });
+  }
+
+  private restoreSnapshot(
+    from: NodeId,
+    snapshot: { meta: Extract<Message, { type: "snapshot" }>["meta"]; data: Uint8Array },
+  ): void {
+    const meta = snapshot.meta;
+    if (this.log.matchTerm(meta.index, meta.term)) {
+      // Our log already holds the snapshot's last entry, so everything after it agrees with the
+      // leader by log matching: keep the suffix and only move commit (H7, hashicorp/raft#704).
+      this.log.commitTo(meta.index);
+      this.respondAppend(from, false, this.log.lastIndex());
+      return;
+    }
+    this.log.restore(snapshot);
+    this.baseConfig = meta.config;
+    this.configHistory = [];
+    this.respondAppend(from, false, meta.index);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Leader side.
+
+  private stepLeader(
+    message: Extract<
+      Message,
+      { type: "append-response" | "heartbeat-response" | "snapshot-response" | "propose" | "read-index" }
+    >,
+  ): void {
+    if (message.type === "propose") {
+      if (this.leadTransferee !== null) return;
+      for (const data of message.data) this.propose(data);
+      return;
+    }
+    if (message.type === "read-index") {
+      if (this.leadTransferee === null) this.readIndexAtLeader(message.requestId, message.from);
+      return;
+    }
+    const progress = this.progress.get(message.from);
+    if (progress === undefined) return;
+    progress.recentActive = true;
+    if (message.type === "append-response") this.handleAppendResponse(message, progress);
+    else if (message.type === "heartbeat-response") this.handleHeartbeatResponse(message, progress);
+    else this.handleSnapshotResponse(message, progress);
+  }
+
+  private handleAppendResponse(
+    message: Extract<Message, { type: "append-response" }>,
+    progress: Progress,
+  ): void {
+    if (message.reject) {
+      const hint =
+        message.hintTerm > 0
+          ? this.log.findConflictByTerm(message.hintIndex, message.hintTerm)
+          : message.hintIndex;
+      if (progress.maybeDecreaseTo(message.index, hint)) {
+        if (progress.state === "replicate") progress.becomeProbe();
+        this.sendAppend(message.from);
+      }
+      return;
+    }
+    const moved = progress.maybeUpdate(message.index);
+    if (!moved && !(progress.match === message.index && progress.state === "probe")) return;
+    if (progress.state === "probe") progress.becomeReplicate();
+    else if (progress.state === "snapshot" && progress.match >= progress.snapshotIndex)
+      progress.becomeProbe();
+    if (this.maybeCommit()) this.broadcastAppend();
+    else while (this.sendAppend(message.from, false)) {}
+    if (message.from === this.leadTransferee && progress.match === this.log.lastIndex()) {
+      this.send({ type: "timeout-now", to: message.from });
+    }
+  }
+
+  private handleHeartbeatResponse(
+    message: Extract<Message, { type: "heartbeat-response" }>,
+    progress: Progress,
+  ): void {
+    progress.probeSent = false;
+    if (progress.match < this.log.lastIndex()) this.sendAppend(message.from);
+    if (message.context > progress.ackedContext) {
+      progress.ackedContext = message.context;
+      progress.ackedSentTick = this.contextTicks.get(message.context) ?? progress.ackedSentTick;
+    }
+    for (const read of this.reads.release((context) => this.contextConfirmed(context))) {
+      this.respondRead(read.requestId, read.from, read.index);
+    }
+  }
+
+  private handleSnapshotResponse(
+    message: Extract<Message, { type: "snapshot-response" }>,
+    progress: Progress,
+  ): void {
+    if (progress.state !== "snapshot" || message.index !== progress.snapshotIndex) return;
+    progress.snapshotOffset = message.offset;
+    this.sendSnapshotChunk(message.from, progress);
+  }
+
+  private contextConfirmed(context: number): boolean {
+    const voters = this.configState().voters;
+    let acks = 0;
+    for (const voter of voters) {
+      if (voter === this.id || (this.progress.get(voter)?.ackedContext ?? -1) >= context) acks++;
+    }
+    return acks >= quorumSize(voters.length);
+  }
+
+  private readIndexAtLeader(requestId: string, from: NodeId): boolean {
+    if (!this.committedInCurrentTerm() && !this.config.mutants.readIndexBeforeTermCommit) {
+      return this.reads.postpone({ requestId, from });
+    }
+    const voters = this.configState().voters;
+    if (voters.length === 1 && voters[0] === this.id) {
+      this.respondRead(requestId, from, this.log.committed);
+      return true;
+    }
+    // A fresh heartbeat round confirms this read; an acknowledgement of any later round does too.
+    const context = this.heartbeatContext + 1;
+    if (!this.reads.add({ context, requestId, from, index: this.log.committed })) return false;
+    this.broadcastHeartbeat();
+    return true;
+  }
+
+  private respondRead(requestId: string, from: NodeId, index: LogIndex): void {
+    if (from === this.id) this.readStates.push({ requestId, index });
+    else this.send({ type: "read-index-response", to: from, requestId, index });
+  }
+
+  private committedInCurrentTerm(): boolean {
+    return this.log.term(this.log.committed) === this.term;
+  }
+
+  private maybeCommit(): boolean {
+    const voters = this.configState().voters;
+    if (voters.length === 0) return false;
+    const index = quorumMatchIndex(voters, (id) => this.progress.get(id)?.match ?? 0);
+    if (index <= this.log.committed) return false;
+    // Figure 8 (§5.4.2): only an entry of the current term is committed by counting replicas.
+    if (this.log.term(index) !== this.term && !this.config.mutants.commitOldTermByCount) return false;
+    const hadTermCommit = this.committedInCurrentTerm();
+    this.log.commitTo(index);
+    while (this.uncommitted.length > 0 && this.uncommitted[0]!.index <= index)
+      this.uncommittedBytes -= this.uncommitted.shift()!.bytes;
+    if (!hadTermCommit && this.committedInCurrentTerm()) {
+      for (const read of this.reads.takePostponed()) this.readIndexAtLeader(read.requestId, read.from);
+    }
+    if (this.stepDownIndex !== null && index >= this.stepDownIndex) {
+      // A leader removed from the configuration steps down once the removal is committed (§4.2.2).
+      this.broadcastAppend();
+      this.becomeFollower(this.term, null);
+      return false;
+    }
+    return true;
+  }
+
+  private appendAsLeader(entries: Entry[]): LogIndex {
+    let index = this.log.lastIndex();
+    const stamped = entries.map((entry) => ({ ...entry, term: this.term, index: ++index as LogIndex }));
+    this.appendToLog(stamped);
+    for (const entry of stamped) {
+      const bytes = entryBytes(entry);
+      this.uncommitted.push({ index: entry.index, bytes });
+      this.uncommittedBytes += bytes;
+    }
+    if (this.config.mutants.replyBeforePersist) {
+      // M1: count the leader's own log before it is durable (etcd#14370).
+      this.progress.get(this.id)?.maybeUpdate(this.log.lastIndex());
+      this.maybeCommit();
+    }
+    if (this.role === "leader") this.broadcastAppend();
+    return index as LogIndex;
+  }
+
+  /** Appends to the log and tracks configuration entries; a change takes effect once in the log (§4.1). */
+  private appendToLog(entries: readonly Entry[]): void {
+    if (entries.length === 0) return;
+    const first = entries[0]!.index;
+    this.configHistory = this.configHistory.filter((item) => item.index < first);
+    this.log.append(entries);
+    this.trackConfigEntries(entries);
+  }
+
+  private trackConfigEntries(entries: readonly Entry[]): void {
+    for (const entry of entries) {
+      if (entry.type !== "conf-change") continue;
+      const before = this.configState();
+      const after =
+        confChangeRefusal(before, entry.change) === null ? confChangeApply(before, entry.change) : before;
+      this.configHistory.push({ index: entry.index, config: after });
+      if (this.role === "leader") this.updateProgressForConfig(after, entry.index);
+    }
+  }
+
+  private updateProgressForConfig(config: ConfigState, index: LogIndex): void {
+    const members = new Set([...config.voters, ...config.learners]);
+    for (const id of [...this.progress.keys()]) if (!members.has(id)) this.progress.delete(id);
+    for (const id of members) {
+      const existing = this.progress.get(id);
+      if (existing === undefined)
+        this.progress.set(
+          id,
+          new Progress((this.log.lastIndex() + 1) as LogIndex, config.learners.includes(id)),
+        );
+      else existing.isLearner = config.learners.includes(id);
+    }
+    if (!config.voters.includes(this.id)) this.stepDownIndex = index;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Sending.
+
+  private send(message: Outgoing): void {
+    this.outbox.push({ ...message, from: this.id, term: this.term } as Message);
+  }
+
+  private broadcastAppend(): void {
+    for (const id of this.progress.keys()) if (id !== this.id) this.sendAppend(id);
+  }
+
+  private broadcastHeartbeat(): void {
+    // Every round gets a fresh context so that its send tick is exact (leases) and reads are never
+    // confirmed by an acknowledgement of a round sent before they arrived.
+    const context = ++this.heartbeatContext;
+    this.contextTicks.set(context, this.tickCount);
+    if (this.contextTicks.size > contextTicksMax)
+      this.contextTicks.delete(this.contextTicks.keys().next().value!);
+    for (const [id, progress] of this.progress) {
+      if (id === this.id) continue;
+      const commit = Math.min(progress.match, this.log.committed) as LogIndex;
+      this.send({ type: "heartbeat", to: id, commit, context });
+    }
+  }
+
+  /** Sends an append (or a snapshot) to `to` if flow control allows; returns whether entries went out. */
+  private sendAppend(to: NodeId, sendIfEmpty = true): boolean {
+    const progress = this.progress.get(to);
+    if (
+      progress === undefined ||
+      progress.isPaused(this.config.inflightMessagesMax, this.config.inflightBytesMax)
+    )
+      return false;
+    const prevIndex = (progress.next - 1) as LogIndex;
+    const prevTerm = this.log.term(prevIndex);
+    if (prevTerm === null || progress.next < this.log.firstIndex()) {
+      progress.becomeSnapshot(this.log.snapshot().meta.index);
+      this.sendSnapshotChunk(to, progress);
+      return false;
+    }
+    const entries = this.log.entries(
+      progress.next,
+      (this.log.lastIndex() + 1) as LogIndex,
+      this.config.appendBytesMax,
+    );
+    if (entries.length === 0 && !sendIfEmpty) return false;
+    this.send({ type: "append", to, prevIndex, prevTerm, entries, commit: this.log.committed });
+    const last = entries[entries.length - 1];
+    progress.sentEntries(
+      last?.index ?? prevIndex,
+      entries.reduce((sum, entry) => sum + entryBytes(entry), 0),
+    );
+    return entries.length > 0;
+  }
+
+  private sendSnapshotChunk(to: NodeId, progress: Progress): void {
+    const snapshot = this.log.snapshot();
+    if (snapshot.meta.index !== progress.snapshotIndex) progress.becomeSnapshot(snapshot.meta.index);
+    const offset = Math.min(progress.snapshotOffset, snapshot.data.length);
+    const chunk = snapshot.data.subarray(offset, offset + this.config.snapshotChunkBytes);
+    const done = offset + chunk.length >= snapshot.data.length;
+    progress.snapshotTicksIdle = 0;
+    this.send({ type: "snapshot", to, meta: snapshot.meta, offset, chunk, done });
+  }
+
+  private hardState(): HardState {
+    return { term: this.term, vote: this.vote, commit: this.log.committed };
+  }
+
+  private hardStateChanged(): boolean {
+    const persisted = this.persistedHardState;
+    return (
+      persisted.term !== this.term || persisted.vote !== this.vote || persisted.commit !== this.log.committed
+    );
+  }
+
+  private softStateChanged(): boolean {
+    return this.reportedSoftState.leader !== this.leader || this.reportedSoftState.role !== this.role;
+  }
+}
+
+function concat(parts: readonly Uint8Array[], bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
