@@ -37,6 +37,22 @@ export class ByteWriter {
 
   /** Appends a string as its UTF-8 byte length and bytes. */
   string(text: string): void {
+    // Fast path: ids and keys are short ASCII, and TextEncoder costs more than the copy.
+    if (text.length < 0x80) {
+      this.reserve(1 + text.length);
+      const start = this.length;
+      this.buffer[this.length++] = text.length;
+      for (let i = 0; i < text.length; i++) {
+        const code = text.charCodeAt(i);
+        if (code >= 0x80) {
+          this.length = start;
+          this.bytes(encoder.encode(text));
+          return;
+        }
+        this.buffer[this.length++] = code;
+      }
+      return;
+    }
     this.bytes(encoder.encode(text));
   }
 
@@ -95,6 +111,24 @@ export class ByteReader {
 
   /** Reads a string field. */
   string(): string {
+    const first = this.data[this.offset];
+    if (first !== undefined && first < 0x20 && this.offset + 1 + first <= this.data.byteLength) {
+      // Fast path for short ASCII; anything else goes through the strict UTF-8 decoder.
+      let text = "";
+      let ascii = true;
+      for (let i = 0; i < first; i++) {
+        const code = this.data[this.offset + 1 + i]!;
+        if (code >= 0x80) {
+          ascii = false;
+          break;
+        }
+        text += String.fromCharCode(code);
+      }
+      if (ascii) {
+        this.offset += 1 + first;
+        return text;
+      }
+    }
     const raw = this.bytes();
     try {
       return decoder.decode(raw);

@@ -12,7 +12,7 @@ import type { Crdt } from "../crdt/crdt.js";
 import type { CrdtMutants } from "../crdt/mutants.js";
 import { decodeCrdt, encodeCrdt, latestStampOf } from "../crdt/registry.js";
 import { DeltaBuffer } from "./delta_buffer.js";
-import { type MerkleShape } from "./merkle.js";
+import type { MerkleShape } from "./merkle.js";
 import type { KeyedBytes, ReplicationMessage } from "./messages.js";
 import { ReplicaStore } from "./store.js";
 import { AntiEntropy } from "./anti_entropy.js";
@@ -28,6 +28,8 @@ export interface ReplicatorConfig {
   readonly antiEntropyIntervalTicks: number;
   /** Most deltas buffered for peers that have not acknowledged them. */
   readonly deltaBufferEntriesMax: number;
+  /** Ticks before an unacknowledged interval is sent again when nothing new was buffered. */
+  readonly retransmitTicks: number;
   /** Most key states in one leaf-states message. */
   readonly leafStatesEntriesMax: number;
   readonly merkle: MerkleShape;
@@ -74,6 +76,8 @@ export class Replicator {
   private readonly acked = new Map<ReplicaId, number>();
   /** Per peer: every delta of that peer below this sequence has been joined here. */
   private readonly received = new Map<ReplicaId, number>();
+  /** Per peer: the nextSeq and tick of the last interval sent, to avoid resending it every round. */
+  private readonly lastSent = new Map<ReplicaId, { readonly seq: number; readonly tick: number }>();
   private peers: ReplicaId[] = [];
   private outbox: ReplicationMessage[] = [];
   private ticks = 0;
@@ -97,6 +101,7 @@ export class Replicator {
     this.peers = [...peers].sort();
     for (const peer of [...this.acked.keys()]) if (!peers.includes(peer)) this.acked.delete(peer);
     for (const peer of [...this.received.keys()]) if (!peers.includes(peer)) this.received.delete(peer);
+    for (const peer of [...this.lastSent.keys()]) if (!peers.includes(peer)) this.lastSent.delete(peer);
   }
 
   /** Stamps a local write with the hybrid logical clock at wall time `wallMs`. */
@@ -140,19 +145,22 @@ export class Replicator {
     }
     switch (message.type) {
       case "delta":
-        return this.deltaReceive(message, wallMs);
+        this.deltaReceive(message, wallMs);
+        return;
       case "ack":
         this.acked.set(message.from, Math.max(this.acked.get(message.from) ?? 0, message.seq));
         return;
       case "nack":
         // The peer holds less than we believed: restart from what it holds (full state if collected).
         this.acked.set(message.from, message.seq);
+        this.lastSent.delete(message.from);
         return;
       case "digest":
         for (const reply of this.antiEntropy.digestReceive(message)) this.send(reply);
         return;
       case "leaf-states":
-        return this.leafStatesReceive(message, wallMs);
+        this.leafStatesReceive(message, wallMs);
+        return;
     }
   }
 
@@ -178,13 +186,20 @@ export class Replicator {
     for (const peer of this.peers) {
       const acked = this.acked.get(peer) ?? 0;
       ackedMin = Math.min(ackedMin, acked);
-      if (acked < this.buffer.nextSeq) this.gossipTo(peer, acked);
+      if (acked < this.buffer.nextSeq && this.isSendDue(peer)) this.gossipTo(peer, acked);
     }
     this.buffer.collect(ackedMin);
   }
 
+  private isSendDue(peer: ReplicaId): boolean {
+    const last = this.lastSent.get(peer);
+    if (last === undefined || last.seq < this.buffer.nextSeq) return true;
+    return this.ticks - last.tick >= this.config.retransmitTicks;
+  }
+
   private gossipTo(peer: ReplicaId, acked: number): void {
     const toSeq = this.buffer.nextSeq;
+    this.lastSent.set(peer, { seq: toSeq, tick: this.ticks });
     if (!this.buffer.holdsFrom(acked)) {
       this.stats.fullStatesSent += 1;
       const entries: KeyedBytes[] = [];
