@@ -1,0 +1,129 @@
+// Client sessions for exactly-once commands (thesis §6.3, H10). Raft alone applies a command once
+// per log entry, and a client that retries a timed-out command may get it into the log twice. The
+// table keeps, per client, the highest sequence number applied and its response: a retry of that
+// number is answered from the table and never executed again; an older number is refused as stale.
+// The table is part of the replicated state: it changes only when entries are applied, and sessions
+// expire by the leader-assigned log time carried in the entries, so every replica evicts the same
+// sessions at the same index.
+
+import { assert } from "../lib/assert.js";
+import type { ClientId } from "../types.js";
+
+/** Limits and switches of a session table. */
+export interface SessionConfig {
+  /** Most sessions kept; beyond it the least recently active session is evicted. */
+  readonly sessionsMax: number;
+  /** A session idle for longer than this (in log time) is evicted. */
+  readonly sessionExpiryMs: number;
+  /** Mutant M8: when false, duplicates are executed again (no dedupe). Always true in production. */
+  readonly dedupe: boolean;
+}
+
+/** Defaults: 10,000 sessions, one hour of log time. */
+export function sessionConfigDefault(): SessionConfig {
+  return { sessionsMax: 10_000, sessionExpiryMs: 60 * 60 * 1000, dedupe: true };
+}
+
+/** What applying a command through the table did. */
+export type SessionOutcome<R> =
+  | { readonly kind: "executed"; readonly response: R }
+  | { readonly kind: "duplicate"; readonly response: R }
+  | { readonly kind: "stale" }
+  | { readonly kind: "expired" };
+
+interface Session<R> {
+  lastSequence: number;
+  response: R;
+  lastActiveMs: number;
+}
+
+/** The plain-data form of a table, for snapshots. */
+export interface SessionTableData<R> {
+  readonly sessions: readonly (readonly [string, number, R, number])[];
+}
+
+/** The session table of one replicated state machine. */
+export class SessionTable<R> {
+  private readonly sessions = new Map<ClientId, Session<R>>();
+
+  constructor(private readonly config: SessionConfig) {
+    assert(config.sessionsMax > 0, "sessionsMax must be positive");
+    assert(config.sessionExpiryMs > 0, "sessionExpiryMs must be positive");
+  }
+
+  /**
+   * Applies command `sequence` of `client` at log time `logTimeMs`, running `execute` only if it was
+   * never applied. Sequence numbers start at 1; a client with no session and a sequence above 1 lost
+   * its session (expired) and must open a new one under a new client id.
+   */
+  apply(client: ClientId, sequence: number, logTimeMs: number, execute: () => R): SessionOutcome<R> {
+    assert(Number.isSafeInteger(sequence) && sequence >= 1, "sequence numbers start at 1");
+    this.expire(logTimeMs);
+    const session = this.sessions.get(client);
+    if (this.config.dedupe) {
+      if (session === undefined && sequence > 1) return { kind: "expired" };
+      if (session !== undefined && sequence === session.lastSequence) {
+        session.lastActiveMs = Math.max(session.lastActiveMs, logTimeMs);
+        return { kind: "duplicate", response: session.response };
+      }
+      if (session !== undefined && sequence < session.lastSequence) return { kind: "stale" };
+    }
+    const response = execute();
+    if (session === undefined) {
+      this.evictForRoom();
+      this.sessions.set(client, { lastSequence: sequence, response, lastActiveMs: logTimeMs });
+    } else {
+      session.lastSequence = Math.max(session.lastSequence, sequence);
+      session.response = response;
+      session.lastActiveMs = Math.max(session.lastActiveMs, logTimeMs);
+    }
+    assert(this.sessions.size <= this.config.sessionsMax, "session table over its limit");
+    return { kind: "executed", response };
+  }
+
+  /** Number of live sessions. */
+  size(): number {
+    return this.sessions.size;
+  }
+
+  /** The table as plain data (sorted, so equal tables give equal bytes). */
+  toData(): SessionTableData<R> {
+    const rows = [...this.sessions.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([id, s]) => [id as string, s.lastSequence, s.response, s.lastActiveMs] as const);
+    return { sessions: rows };
+  }
+
+  /** Rebuilds a table from {@link toData} output. */
+  static fromData<R>(config: SessionConfig, data: SessionTableData<R>): SessionTable<R> {
+    const table = new SessionTable<R>(config);
+    for (const [id, lastSequence, response, lastActiveMs] of data.sessions) {
+      table.sessions.set(id as ClientId, { lastSequence, response, lastActiveMs });
+    }
+    return table;
+  }
+
+  private expire(logTimeMs: number): void {
+    for (const [id, session] of this.sessions) {
+      if (logTimeMs - session.lastActiveMs > this.config.sessionExpiryMs) this.sessions.delete(id);
+    }
+  }
+
+  private evictForRoom(): void {
+    if (this.sessions.size < this.config.sessionsMax) return;
+    // Deterministic: the least recently active session, ties broken by id.
+    let victim: ClientId | null = null;
+    let victimSession: Session<R> | null = null;
+    for (const [id, session] of this.sessions) {
+      const older =
+        victimSession === null ||
+        session.lastActiveMs < victimSession.lastActiveMs ||
+        (session.lastActiveMs === victimSession.lastActiveMs && id < victim!);
+      if (older) {
+        victim = id;
+        victimSession = session;
+      }
+    }
+    if (victim !== null) this.sessions.delete(victim);
+  }
+}
