@@ -1,0 +1,191 @@
+// The byte layout of WAL segments, and the scan that reads one back. Nothing here does I/O.
+//
+// A segment is a preallocated, zero-filled file: a 32-byte header, then records back to back,
+// then zeros. Every record carries a CRC-32 chained from the previous record's (the first record
+// of a segment chains from the header's `parentCrc`, which is the last CRC of the segment before).
+// The chain means a stale record left behind a torn tail can never pass for a live one, and a
+// segment that is missing or out of order is detected at the seam.
+//
+//   segment header (32 bytes)                 record header (32 bytes), then payload
+//   0  magic "SWAL"                           0  payload length (u32)
+//   4  version (u8), 3 reserved               4  crc32 over bytes 0..4, 8..32 and the payload,
+//   8  sequence (u64)                            seeded with the previous record's crc
+//   16 parentCrc (u32)                        8  type (u8), 3 reserved
+//   20 segmentBytes (u32)                     12 group (u32)
+//   24 reserved (u32)                         16 index (u64)
+//   28 crc32 of bytes 0..28                   24 term (u64)
+//
+// All integers are big-endian; u64 values are below 2^53.
+
+import { assert } from "../lib/assert.js";
+import { crc32 } from "../lib/bytes.js";
+import type { GroupId, LogIndex, Term } from "../types.js";
+
+/** Bytes of a segment header. */
+export const segmentHeaderBytes = 32;
+/** Bytes of a record header. */
+export const recordHeaderBytes = 32;
+/** The record type of a Raft log entry. */
+export const recordTypeEntry = 1;
+
+const magic = [0x53, 0x57, 0x41, 0x4c]; // "SWAL"
+const version = 1;
+
+/** The header of one segment file. */
+export interface SegmentHeader {
+  readonly sequence: number;
+  readonly parentCrc: number;
+  readonly segmentBytes: number;
+}
+
+/** One decoded record. `payload` is a view into the scanned segment; copy it to keep it. */
+export interface SegmentRecord {
+  readonly offset: number;
+  readonly group: GroupId;
+  readonly index: LogIndex;
+  readonly term: Term;
+  readonly payload: Uint8Array;
+  readonly crc: number;
+}
+
+/**
+ * How a scan ended. "end": zeros where the next record would be (a clean end). "invalid": bytes
+ * that are not a valid next record (a torn tail, or corruption; the caller decides which).
+ */
+export type SegmentScan = {
+  readonly records: SegmentRecord[];
+  readonly endOffset: number;
+  readonly lastCrc: number;
+  readonly ending: "end" | "invalid";
+  readonly reason: string;
+};
+
+function u64Write(view: DataView, offset: number, value: number): void {
+  assert(Number.isSafeInteger(value) && value >= 0);
+  view.setUint32(offset, Math.floor(value / 0x1_0000_0000), false);
+  view.setUint32(offset + 4, value >>> 0, false);
+}
+
+function u64Read(view: DataView, offset: number): number {
+  return view.getUint32(offset, false) * 0x1_0000_0000 + view.getUint32(offset + 4, false);
+}
+
+function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Encodes a segment header. */
+export function segmentHeaderEncode(header: SegmentHeader): Uint8Array {
+  assert(header.sequence >= 1);
+  const out = new Uint8Array(segmentHeaderBytes);
+  const view = viewOf(out);
+  out.set(magic, 0);
+  out[4] = version;
+  u64Write(view, 8, header.sequence);
+  view.setUint32(16, header.parentCrc >>> 0, false);
+  view.setUint32(20, header.segmentBytes, false);
+  view.setUint32(28, crc32(out.subarray(0, 28)), false);
+  return out;
+}
+
+/** Decodes a segment header, or null when the bytes are not a valid one (zeros, torn, rotten). */
+export function segmentHeaderDecode(bytes: Uint8Array): SegmentHeader | null {
+  if (bytes.byteLength < segmentHeaderBytes) return null;
+  const view = viewOf(bytes);
+  if (view.getUint32(28, false) !== crc32(bytes.subarray(0, 28))) return null;
+  for (let i = 0; i < magic.length; i++) if (bytes[i] !== magic[i]) return null;
+  if (bytes[4] !== version) return null;
+  return {
+    sequence: u64Read(view, 8),
+    parentCrc: view.getUint32(16, false),
+    segmentBytes: view.getUint32(20, false),
+  };
+}
+
+/** Bytes a record with `payloadBytes` of payload takes. */
+export function recordBytes(payloadBytes: number): number {
+  return recordHeaderBytes + payloadBytes;
+}
+
+/** Encodes one entry record into `target` at `offset`, chained from `parentCrc`; returns its crc. */
+export function recordEncode(
+  target: Uint8Array,
+  offset: number,
+  parentCrc: number,
+  record: {
+    readonly group: GroupId;
+    readonly index: LogIndex;
+    readonly term: Term;
+    readonly payload: Uint8Array;
+  },
+): number {
+  assert(offset + recordBytes(record.payload.byteLength) <= target.byteLength);
+  assert(record.group >= 0 && record.group <= 0xffff_ffff);
+  const header = target.subarray(offset, offset + recordHeaderBytes);
+  header.fill(0);
+  const view = viewOf(header);
+  view.setUint32(0, record.payload.byteLength, false);
+  header[8] = recordTypeEntry;
+  view.setUint32(12, record.group, false);
+  u64Write(view, 16, record.index);
+  u64Write(view, 24, record.term);
+  target.set(record.payload, offset + recordHeaderBytes);
+  const crc = recordCrc(header, record.payload, parentCrc);
+  view.setUint32(4, crc, false);
+  return crc;
+}
+
+function recordCrc(header: Uint8Array, payload: Uint8Array, parentCrc: number): number {
+  let crc = crc32(header.subarray(0, 4), parentCrc);
+  crc = crc32(header.subarray(8, recordHeaderBytes), crc);
+  return crc32(payload, crc);
+}
+
+function isZero(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.byteLength; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Reads the records of one segment image (`bytes` is the whole file, possibly short), starting
+ * after the header and chaining from `parentCrc`. Stops at the first zero header or invalid record.
+ */
+export function segmentScan(bytes: Uint8Array, parentCrc: number, payloadBytesMax: number): SegmentScan {
+  const records: SegmentRecord[] = [];
+  let offset = segmentHeaderBytes;
+  let lastCrc = parentCrc;
+  const stop = (ending: "end" | "invalid", reason: string): SegmentScan => ({
+    records,
+    endOffset: offset,
+    lastCrc,
+    ending,
+    reason,
+  });
+  while (true) {
+    if (offset + recordHeaderBytes > bytes.byteLength) {
+      const rest = bytes.subarray(offset);
+      return isZero(rest) ? stop("end", "end of segment") : stop("invalid", "partial header at the end");
+    }
+    const header = bytes.subarray(offset, offset + recordHeaderBytes);
+    if (isZero(header)) return stop("end", "zeros");
+    const view = viewOf(header);
+    const payloadBytes = view.getUint32(0, false);
+    if (payloadBytes > payloadBytesMax) return stop("invalid", `length ${payloadBytes} above the maximum`);
+    const end = offset + recordBytes(payloadBytes);
+    if (end > bytes.byteLength) return stop("invalid", "record runs past the end of the segment");
+    const payload = bytes.subarray(offset + recordHeaderBytes, end);
+    const crc = recordCrc(header, payload, lastCrc);
+    if (crc !== view.getUint32(4, false)) return stop("invalid", "checksum mismatch");
+    if (header[8] !== recordTypeEntry) return stop("invalid", `unknown record type ${header[8]}`);
+    records.push({
+      offset,
+      group: view.getUint32(12, false) as GroupId,
+      index: u64Read(view, 16) as LogIndex,
+      term: u64Read(view, 24) as Term,
+      payload,
+      crc,
+    });
+    lastCrc = crc;
+    offset = end;
+  }
+}
