@@ -113,13 +113,13 @@ export class NodeDisk implements Disk {
     rmSync(this.absolute(path), { force: true });
   }
 
-  /** File names directly inside `folder`, sorted; empty when the folder does not exist. */
+  /**
+   * Names directly inside `folder` (files, and subfolders by name, as readdir and SimDisk give
+   * them), sorted; empty when the folder does not exist.
+   */
   list(folder: string): string[] {
     try {
-      return readdirSync(this.absolute(folder), { withFileTypes: true })
-        .filter((entry) => entry.isFile())
-        .map((entry) => entry.name)
-        .sort();
+      return readdirSync(this.absolute(folder)).sort();
     } catch (error) {
       if (isNotFound(error)) return [];
       throw error;
