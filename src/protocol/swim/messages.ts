@@ -134,8 +134,8 @@ export const identifierLengthMax = 256;
 /** Most updates one packet may carry; a packet of `packetBytesMax` never holds more. */
 export const piggybackCountMax = 128;
 
-const messageOverheadBytes = 64;
-const updateOverheadBytes = 48;
+const messageOverheadBytes = 160;
+const updateOverheadBytes = 80;
 
 /** Estimates an update's encoded size from above (msgpack maps with short keys). */
 export function updateSizeBytes(update: Update): number {

@@ -85,7 +85,7 @@ function parsePushPull(value: Fields, source: NodeId, limits: SwimMessageLimits)
       address: item["address"] as Address,
       incarnation: item["incarnation"],
       state: item["state"] as MemberState,
-      metadata: item["metadata"],
+      metadata: ownedBytes(item["metadata"]),
     });
   }
   return {
@@ -120,7 +120,7 @@ function parseUpdate(value: unknown, limits: SwimMessageLimits): Update | null {
         member,
         address: value["address"] as Address,
         incarnation,
-        metadata: value["metadata"],
+        metadata: ownedBytes(value["metadata"]),
       };
     case "suspect":
     case "dead":
@@ -147,4 +147,9 @@ function isCounter(value: unknown): value is number {
 
 function isMetadata(value: unknown, limits: SwimMessageLimits): value is Uint8Array {
   return value instanceof Uint8Array && value.byteLength <= limits.metadataBytesMax;
+}
+
+/** Copies decoded bytes into a plain Uint8Array: a decoder may hand out a view into its receive buffer. */
+function ownedBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
 }

@@ -655,6 +655,14 @@ export class SwimMember {
     );
     this.broadcasts.enqueue(update);
     this.emit(MembershipEventKind.Suspect, entry);
+    // Buddy system, eager form: besides the next probe, tell the suspect at once. Gossip alone
+    // misses a given member with small but real odds; this makes its refutation near-certain.
+    if (this.config.isBuddyEnabled) {
+      this.outbox.push({
+        to: entry.address,
+        message: { kind: "gossip", source: this.id, piggyback: [update] },
+      });
+    }
   }
 
   private applyDeparture(entry: MemberEntry, update: DeadUpdate | LeftUpdate): void {
@@ -678,6 +686,9 @@ export class SwimMember {
     }
     if (this.isLeaving) return; // We are going: a suspicion or death is no longer worth refuting.
     if (update.incarnation >= this.incarnationValue) this.refute(update.incarnation);
+    // A stale accusation means its sender missed our refutation: announce our current incarnation
+    // again (no raise), so that the ack of a buddy probe carries it straight back.
+    else if (!this.broadcasts.has(this.id)) this.broadcasts.enqueue(this.selfAlive());
   }
 
   private refute(seenIncarnation: number): void {

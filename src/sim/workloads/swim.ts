@@ -39,6 +39,8 @@ export interface SwimWorkloadParams {
   readonly partitionSeconds: number;
   readonly tickMs: number;
   readonly checkInvariants: boolean;
+  /** A named bug to plant (`--mutant M12`: no incarnation refutation), or null. */
+  readonly mutant: "M12" | null;
 }
 
 /** Slow bursts: 0.5–5 s long, about every 5 s (TESTING.md T9). */
@@ -70,13 +72,21 @@ export function swimWorkloadParams(params: Readonly<Record<string, string>>): Sw
     partitionSeconds: number("partition-seconds", 60, 0, 3_600),
     tickMs: number("tick-ms", 50, 1, 1_000),
     checkInvariants: (params["invariants"] ?? "off") === "on",
+    mutant: swimMutant(params["mutant"]),
   };
+}
+
+function swimMutant(text: string | undefined): "M12" | null {
+  if (text === undefined || text === "none") return null;
+  if (text !== "M12") throw new RangeError(`--mutant must be M12 or none, got ${text}`);
+  return text;
 }
 
 /** Returns the SWIM configuration a run uses. */
 export function swimWorkloadConfig(parameters: SwimWorkloadParams): SwimConfig {
-  const config = swimConfigLan(parameters.tickMs);
-  return parameters.isLifeguardOn ? config : swimConfigWithoutLifeguard(config);
+  const lan = swimConfigLan(parameters.tickMs);
+  const config = parameters.isLifeguardOn ? lan : swimConfigWithoutLifeguard(lan);
+  return parameters.mutant === "M12" ? { ...config, isRefutationEnabled: false } : config;
 }
 
 /** Runs one seed. */
