@@ -3,6 +3,7 @@
 
 import { Command } from "commander";
 import { registerDevCommand } from "./dev_command.js";
+import { registerSimCommand } from "./sim_command.js";
 
 const program = new Command();
 program
@@ -11,5 +12,6 @@ program
   .version("0.1.0");
 
 registerDevCommand(program);
+registerSimCommand(program);
 
 await program.parseAsync(process.argv);

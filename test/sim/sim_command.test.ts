@@ -1,0 +1,112 @@
+// Goal: `shoal sim` does what its help says: runs a seed range and exits 0 only when every seed
+// passed, prints the exact replay command of each failing seed and the workload's summary last,
+// ends a single-seed run with a `trace HASH` line that is the same in every process, and exits 2
+// with a clear message on bad usage. Method: call the command in-process with captured output, and
+// spawn the real CLI twice (in parallel) to compare its trace line with the in-process one.
+
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { runSimCommand, type SimCommandOptions } from "../../src/cli/sim_command.js";
+
+const execFileAsync = promisify(execFile);
+
+function capture(options: SimCommandOptions): { code: number; lines: string[]; errors: string[] } {
+  const lines: string[] = [];
+  const errors: string[] = [];
+  let now = 0;
+  const code = runSimCommand(options, {
+    line: (text) => lines.push(text),
+    error: (text) => errors.push(text),
+    progress: null,
+    nowMs: () => (now += 10),
+  });
+  return { code, lines, errors };
+}
+
+describe("shoal sim", () => {
+  it("passes a fault-free range and ends with the workload's summary", () => {
+    const { code, lines } = capture({ workload: "naive-register", seeds: "1..4", faults: "none" });
+    expect(code).toBe(0);
+    expect(lines.some((line) => line.startsWith("FAIL"))).toBe(false);
+    expect(lines.at(-2)).toMatch(
+      /^4 seeds: 4 passed, 0 failed in [\d.]+ s \([\d.]+ seeds\/s, \d+ simulator events\/s\)$/,
+    );
+    expect(lines.at(-1)).toMatch(/^naive-register: 4 seeds, 4 linearizable, 0 illegal/);
+  });
+
+  it("fails a range with partitions and prints each failing seed's replay command", () => {
+    const { code, lines } = capture({
+      workload: "naive-register",
+      seeds: "1..6",
+      faults: "partition",
+      param: ["clients=3"],
+    });
+    expect(code).toBe(1);
+    const replays = lines.filter((line) => line.startsWith("  replay: "));
+    expect(replays.length).toBeGreaterThan(0);
+    expect(replays[0]).toMatch(
+      /^ {2}replay: npx tsx src\/cli\/main\.ts sim --workload naive-register --seed \d+ --faults partition --param clients=3$/,
+    );
+    expect(lines.at(-1)).toMatch(/^naive-register: 6 seeds, \d linearizable, [1-6] illegal/);
+  });
+
+  it("ends a single seed with its trace hash, the same on a replay", () => {
+    const first = capture({ workload: "naive-register", seed: "5" });
+    const second = capture({ workload: "naive-register", seed: "5" });
+    expect(first.lines.at(-1)).toMatch(/^trace [0-9a-f]{8}$/);
+    // Everything but the figures line (it holds the checker's wall time) is a function of the seed.
+    const stable = (lines: string[]) => lines.filter((line) => !line.startsWith("figures "));
+    expect(stable(second.lines)).toEqual(stable(first.lines));
+    expect(first.lines.length).toBeGreaterThanOrEqual(3);
+    const other = capture({ workload: "naive-register", seed: "6" });
+    expect(other.lines.at(-1)).not.toBe(first.lines.at(-1));
+  });
+
+  it("prints every trace line with --trace", () => {
+    const { lines } = capture({ workload: "naive-register", seed: "2", faults: "none", trace: true });
+    expect(lines.filter((line) => / net deliver s1->c\d /.test(line)).length).toBeGreaterThan(100);
+    expect(lines.some((line) => line.includes("node s1 start incarnation=1"))).toBe(true);
+  });
+
+  it("exits 2 on unknown workloads and faults, naming what exists", () => {
+    const workload = capture({ workload: "nope", seed: "1" });
+    expect(workload.code).toBe(2);
+    expect(workload.errors[0]).toMatch(/unknown workload "nope"; workloads: .*naive-register/);
+    const fault = capture({ workload: "naive-register", seed: "1", faults: "partition,meteor" });
+    expect(fault.code).toBe(2);
+    expect(fault.errors[0]).toMatch(/unknown fault "meteor"; faults of naive-register: delay, loss/);
+    expect(capture({ workload: "naive-register", seeds: "5..1" }).code).toBe(2);
+    expect(capture({ workload: "naive-register" }).code).toBe(2);
+    expect(capture({ workload: "naive-register", seed: "1", param: ["novalue"] }).code).toBe(2);
+  });
+
+  it("prints the same trace hash from two real processes", async () => {
+    const args = [
+      "tsx",
+      "src/cli/main.ts",
+      "sim",
+      "--workload",
+      "naive-register",
+      "--seed",
+      "7",
+      "--faults",
+      "partition",
+    ];
+    const spawn = () =>
+      execFileAsync("npx", args, { cwd: process.cwd(), timeout: 60_000 }).then(
+        (done) => done.stdout,
+        (error: { code?: number; stdout?: string }) => {
+          // Exit code 1 means the seed failed its check: its output is still what we compare.
+          if (error.code !== 1 || error.stdout === undefined) throw error;
+          return error.stdout;
+        },
+      );
+    const [first, second] = await Promise.all([spawn(), spawn()]);
+    const hash = (stdout: string) => stdout.trimEnd().split("\n").at(-1);
+    expect(hash(first)).toMatch(/^trace [0-9a-f]{8}$/);
+    expect(hash(second)).toBe(hash(first));
+    const inProcess = capture({ workload: "naive-register", seed: "7", faults: "partition" });
+    expect(hash(first)).toBe(inProcess.lines.at(-1));
+  });
+});
