@@ -9,6 +9,7 @@
 // acknowledged call and the end of the call in flight: nothing acknowledged lost, nothing invented,
 // hard state never behind what was acknowledged, the snapshot old or new and never neither.
 
+import type { Disk } from "../../src/env/disk.js";
 import { bytesEqual } from "../../src/lib/bytes.js";
 import { Prng } from "../../src/lib/prng.js";
 import { SimDisk, type SimDiskFaults } from "../../src/sim/sim_disk.js";
@@ -222,6 +223,30 @@ export interface RunOutcome {
 
 const crashSignal = new Error("crash point reached");
 
+/**
+ * Runs the first `count` calls of `workload` on `disk` and stops, as a process killed between two
+ * calls would; returns the state range and where the tail stood.
+ */
+export function workloadRunPrefix(workload: Workload, disk: Disk, count: number) {
+  const { wal } = Wal.open(disk, crashConfig);
+  let ackedState = 0;
+  let reachableState = 0;
+  for (const [i, operation] of workload.operations.slice(0, count).entries()) {
+    reachableState = workload.stateAfter[i]!;
+    operationApply(wal, operation);
+    if (operation.kind !== "append") ackedState = reachableState;
+  }
+  const position = wal.position;
+  const path = `${crashConfig.folder}/wal/${position.segmentSequence.toString(16).padStart(16, "0")}.wal`;
+  return {
+    ackedState,
+    reachableState,
+    path,
+    syncedOffset: position.syncedOffset,
+    flushedOffset: position.flushedOffset,
+  };
+}
+
 function operationApply(wal: Wal, operation: WalOperation): void {
   switch (operation.kind) {
     case "append":
@@ -297,7 +322,19 @@ function hardStateEqual(a: HardState | null | undefined, b: HardState | null | u
 
 /** Reopens the crashed disk and returns null when recovery is acceptable, else why not. */
 export function recoveryCheck(workload: Workload, outcome: RunOutcome): string | null {
-  const { recovery } = Wal.open(outcome.disk.open(), crashConfig);
+  return recoveryCheckOn(workload, outcome.disk.open(), outcome);
+}
+
+/**
+ * Opens the WAL on `disk` and returns null when every group's recovered state falls within
+ * `[ackedState, reachableState]` of the model, else why not.
+ */
+export function recoveryCheckOn(
+  workload: Workload,
+  disk: Disk,
+  outcome: { readonly ackedState: number; readonly reachableState: number },
+): string | null {
+  const { recovery } = Wal.open(disk, crashConfig);
   const range = workload.states.slice(outcome.ackedState, outcome.reachableState + 1);
   for (const group of [1, 2, 3].map(groupId)) {
     const got = recovery.groups.find((candidate) => candidate.group === group);
