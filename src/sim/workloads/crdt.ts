@@ -22,6 +22,7 @@ import {
   checkReplicasEqual,
   checkSetFull,
   excludeLostOps,
+  settleOps,
 } from "./crdt/checks.js";
 import { CrdtCluster, type CrdtNode, workloadReplicatorConfig } from "./crdt/cluster.js";
 import { applyOp, type OpRecord, planOp, valueText, workloadKeys } from "./crdt/ops.js";
@@ -172,6 +173,8 @@ function finish(
   if (!converged) failures.push(`not quiet and equal after ${params.roundsMax} gossip rounds`);
   failures.push(...checkReplicasEqual(up));
   const reference = up[0]!;
+  failures.push(...settleOps(reference, ops));
+  figures.lostOperations = ops.filter((op) => !op.included).length; // Unacknowledged, died with their replica.
   failures.push(
     ...checkOracle(reference, ops),
     ...checkSetFull(reference, ops),

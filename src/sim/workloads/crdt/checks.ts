@@ -23,8 +23,9 @@ export function isIncluded(delta: Crdt, state: Crdt | undefined): boolean {
 }
 
 /**
- * Marks ops whose effect no surviving replica holds as not included: their only holder lost its
- * state before passing them on, so no one could have acknowledged them to a reader elsewhere.
+ * Called when a member loses its state: an op stays acknowledged only if some other replica
+ * that still has its state holds it. Ops that lose their acknowledgement here may still be
+ * rescued by a message already in flight ({@link settleOps}). Returns how many lost it.
  */
 export function excludeLostOps(ops: readonly OpRecord[], survivors: readonly CrdtNode[]): number {
   let lost = 0;
@@ -37,6 +38,22 @@ export function excludeLostOps(ops: readonly OpRecord[], survivors: readonly Crd
     }
   }
   return lost;
+}
+
+/**
+ * After convergence: every still-acknowledged op must be in the converged state (else it is a
+ * lost acknowledged update, returned as a failure); unacknowledged ops that a message in flight
+ * carried to a survivor count as included from here on, for the oracle.
+ */
+export function settleOps(node: CrdtNode, ops: readonly OpRecord[]): string[] {
+  const failures: string[] = [];
+  for (const op of ops) {
+    const held = isIncluded(op.delta, node.replicator!.store.get(op.key));
+    if (op.included && !held)
+      failures.push(`${op.key}: acknowledged op #${op.index} (${op.kind}) at ${op.replica} lost`);
+    if (!op.included && held) op.included = true;
+  }
+  return failures;
 }
 
 /** Checks that every up replica holds byte-equal states; returns failures. */

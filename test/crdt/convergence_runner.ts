@@ -1,0 +1,41 @@
+// Runs a range of seeds of the `crdt` workload and returns the failures, each with the command
+// that replays it, plus the rounds-until-quiet figures for the report.
+
+import { Trace } from "../../src/sim/trace.js";
+import { crdtWorkload } from "../../src/sim/workloads/crdt.js";
+
+/** What a range of seeds produced. */
+export interface SeedRangeOutcome {
+  readonly failures: string[];
+  readonly roundsMax: number;
+  readonly roundsMean: number;
+  readonly lostOperations: number;
+  readonly stateLosses: number;
+}
+
+/** Runs seeds [first, last]; every `differentialEvery`-th seed also runs the delta/full differential. */
+export function runSeedRange(first: number, last: number, differentialEvery: number): SeedRangeOutcome {
+  const failures: string[] = [];
+  const rounds: number[] = [];
+  let lostOperations = 0;
+  let stateLosses = 0;
+  for (let seed = first; seed <= last; seed++) {
+    const differential = seed % differentialEvery === 0 ? "1" : "0";
+    const result = crdtWorkload.run({ seed, faults: null, trace: new Trace(), params: { differential } });
+    rounds.push(result.figures["roundsUntilQuiet"] ?? Number.POSITIVE_INFINITY);
+    lostOperations += result.figures["lostOperations"] ?? 0;
+    stateLosses += result.figures["stateLosses"] ?? 0;
+    if (!result.ok) {
+      failures.push(
+        `seed ${seed}: ${result.failures.slice(0, 3).join("; ")}\n  replay: npx tsx src/cli/main.ts sim --workload crdt --seed ${seed} --param differential=${differential}`,
+      );
+    }
+  }
+  return {
+    failures,
+    roundsMax: Math.max(...rounds),
+    roundsMean: rounds.reduce((a, b) => a + b, 0) / rounds.length,
+    lostOperations,
+    stateLosses,
+  };
+}
