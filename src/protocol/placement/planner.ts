@@ -79,18 +79,21 @@ export function planPlacement(table: PartitionTable, members: readonly NodeId[])
   if (!sameList(sorted, table.members)) {
     moves.push({ kind: "set-members", tableVersion: table.version, members: sorted });
   }
+  const withMembers: PartitionTable = { ...table, members: sorted };
+  const partitions: PartitionReplicas[] = [];
   for (const row of table.partitions) {
     const target = targetRows[row.partition];
     assert(target !== undefined);
-    moves.push(...partitionMoves(row, target, ranker));
+    const rowMoves = partitionMoves(row, target, ranker);
+    // Folding each row's own moves costs O(moves), where folding whole tables would cost O(moves·P).
+    const final = applyRowMoves(withMembers, row, rowMoves, ranker);
+    assert(final.learners.length === 0, `p${row.partition}: plan leaves a learner`);
+    assert(sameList(final.replicas, target), `p${row.partition}: plan misses its target`);
+    partitions.push(final);
+    moves.push(...rowMoves);
   }
-  const final = applyAll(table, moves);
+  const final: PartitionTable = { ...withMembers, version: table.version + moves.length, partitions };
   assertTableInvariants(final);
-  assert(sameList(final.members, sorted), "plan must reach the new member set");
-  for (const row of final.partitions) {
-    assert(row.learners.length === 0, `p${row.partition}: plan leaves a learner`);
-    assert(sameList(row.replicas, targetRows[row.partition] ?? []), `p${row.partition}: plan misses target`);
-  }
   return { target: final, moves };
 }
 
@@ -127,13 +130,19 @@ function partitionMoves(
   return moves;
 }
 
-/** Applies `moves` in order, asserting that each applies. */
-function applyAll(table: PartitionTable, moves: readonly PlacementMove[]): PartitionTable {
-  let current = table;
+/** Applies one row's moves in order, asserting that each applies. */
+function applyRowMoves(
+  table: PartitionTable,
+  row: PartitionReplicas,
+  moves: readonly PartitionMove[],
+  ranker: RendezvousRanker,
+): PartitionReplicas {
+  let current = row;
   for (const move of moves) {
-    const result = applyMove(current, move);
-    assert(result.kind === "applied", `planned move does not apply: ${describeMove(move)}`);
-    current = result.table;
+    assert(move.partitionVersion === current.version, `${describeMove(move)}: planned against another version`);
+    const next = applyPartitionMove(table, current, move, ranker);
+    assert(typeof next !== "string", `planned move does not apply: ${describeMove(move)}: ${next}`);
+    current = next;
   }
   return current;
 }
@@ -145,6 +154,10 @@ function applyAll(table: PartitionTable, moves: readonly PlacementMove[]): Parti
  * every member gets the same outcome for the same move.
  */
 export function applyMove(table: PartitionTable, move: PlacementMove): ApplyMoveResult {
+  return applyMoveWith(table, move, new RendezvousRanker());
+}
+
+function applyMoveWith(table: PartitionTable, move: PlacementMove, ranker: RendezvousRanker): ApplyMoveResult {
   if (move.kind === "set-members") {
     if (move.tableVersion !== table.version) return stale(move.tableVersion, table.version);
     const members = normalizeMembers(move.members);
@@ -153,13 +166,13 @@ export function applyMove(table: PartitionTable, move: PlacementMove): ApplyMove
   const row = table.partitions[move.partition];
   if (row === undefined) return { kind: "rejected", reason: `no partition ${move.partition}` };
   if (move.partitionVersion !== row.version) return stale(move.partitionVersion, row.version);
-  const changed = applyPartitionMove(table, row, move);
+  const changed = applyPartitionMove(table, row, move, ranker);
   if (typeof changed === "string") return { kind: "rejected", reason: `${describeMove(move)}: ${changed}` };
   const partitions = [...table.partitions];
   partitions[move.partition] = changed;
   const next: PartitionTable = { ...table, version: table.version + 1, partitions };
   // Only the changed row can have broken an invariant; the whole table is checked per plan.
-  assertRowInvariants(next, changed, new RendezvousRanker());
+  assertRowInvariants(next, changed, ranker);
   return { kind: "applied", table: next };
 }
 
@@ -168,23 +181,23 @@ function applyPartitionMove(
   table: PartitionTable,
   row: PartitionReplicas,
   move: PartitionMove,
+  ranker: RendezvousRanker,
 ): PartitionReplicas | string {
   const isVoter = row.replicas.includes(move.node);
   const isLearner = row.learners.includes(move.node);
   const without = (nodes: readonly NodeId[]): NodeId[] => nodes.filter((node) => node !== move.node);
-  const ranker = new RendezvousRanker();
   let replicas: readonly NodeId[] = row.replicas;
   let learners: readonly NodeId[] = row.learners;
   switch (move.kind) {
     case "add-learner":
       if (isVoter || isLearner) return "node is already in the group";
       if (!table.members.includes(move.node)) return "node is not a member";
-      learners = ranker.sortInPlace([...row.learners, move.node], row.partition);
+      learners = ranker.rank([...row.learners, move.node], row.partition);
       break;
     case "promote":
       if (!isLearner) return "node is not a learner";
       learners = without(row.learners);
-      replicas = ranker.sortInPlace([...row.replicas, move.node], row.partition);
+      replicas = ranker.rank([...row.replicas, move.node], row.partition);
       break;
     case "remove":
       if (!isVoter && !isLearner) return "node is not in the group";

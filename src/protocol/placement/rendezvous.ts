@@ -9,30 +9,37 @@ import { assert } from "../../lib/assert.js";
 import { mix32, murmur3_32, utf8 } from "../../lib/hash.js";
 import type { NodeId, PartitionId } from "../../types.js";
 
-/** The seed all partition keys derive from (ASCII "RDVZ"). Part of the format: never change it. */
-const partitionSeedBase = 0x5244565a;
+/** The seed of node-name hashes (ASCII "RDVZ"). Part of the format: never change it. */
+const nodeSeed = 0x5244565a;
+
+/** The seed partition keys derive from (ASCII "PART"). Part of the format: never change it. */
+const partitionSeed = 0x50415254;
 
 /** The most replicas one partition may have (the Raft group size). */
 export const replicaCountLimit = 7;
 
 /**
- * Returns the weight of `node` for `partition`: murmur3_32 of the node's name, keyed by the
- * partition. Stable across processes and platforms.
+ * Returns the weight of `node` for `partition`. The node's name is hashed once (murmur3_32 of its
+ * UTF-8 bytes); the weight mixes that hash with the partition's key through murmur3's finalizer,
+ * a bijection with full avalanche, so for each partition the members' weights are distinct
+ * whenever their name hashes are, and rankings of different partitions look independent (the
+ * load and movement properties of test/placement check this statistically). Stable across
+ * processes and platforms.
  */
 export function rendezvousWeight(node: NodeId, partition: PartitionId): number {
-  return weightOf(utf8(node), partition);
+  return weightOf(nodeHashOf(node), partition);
 }
 
 /**
- * Ranks nodes for one partition, computing each node's UTF-8 bytes once. Reuse one ranker for
- * every partition of a table: placing P partitions over N nodes costs P·N hashes.
+ * Ranks nodes for partitions, hashing each node's name once. Reuse one ranker for every partition
+ * of a table: placing P partitions over N nodes then costs N string hashes and P·N integer mixes.
  */
 export class RendezvousRanker {
-  private readonly nodeBytes: Map<NodeId, Uint8Array> = new Map();
+  private readonly nodeHashes: Map<NodeId, number> = new Map();
 
   /** Ranks `nodes` for `partition`, highest weight first; ties go to the smaller node id. */
   rank(nodes: readonly NodeId[], partition: PartitionId): NodeId[] {
-    const weighted = nodes.map((node) => ({ node, weight: weightOf(this.bytesOf(node), partition) }));
+    const weighted = nodes.map((node) => ({ node, weight: weightOf(this.hashOf(node), partition) }));
     weighted.sort(compareWeighted);
     const ranked = weighted.map((entry) => entry.node);
     assert(ranked.length === nodes.length);
@@ -41,44 +48,42 @@ export class RendezvousRanker {
 
   /** Returns the `replicaCount` nodes of highest weight for `partition`, in rank order. */
   place(nodes: readonly NodeId[], partition: PartitionId, replicaCount: number): NodeId[] {
-    assert(
-      replicaCount >= 1 && replicaCount <= nodes.length,
-      `cannot place ${replicaCount} on ${nodes.length}`,
-    );
+    assert(replicaCount >= 1 && replicaCount <= nodes.length, `cannot place ${replicaCount} on ${nodes.length}`);
     return this.rank(nodes, partition).slice(0, replicaCount);
   }
 
-  /** Sorts `nodes` in place into rank order for `partition` and returns it. */
-  sortInPlace(nodes: NodeId[], partition: PartitionId): NodeId[] {
-    const ranked = this.rank(nodes, partition);
-    for (let i = 0; i < ranked.length; i++) nodes[i] = ranked[i]!;
-    return nodes;
-  }
-
-  /** Whether `nodes` is already in rank order for `partition`. */
+  /** Whether `nodes` is in rank order for `partition` (and holds no node twice). */
   isRanked(nodes: readonly NodeId[], partition: PartitionId): boolean {
-    const ranked = this.rank(nodes, partition);
-    return ranked.every((node, i) => node === nodes[i]);
+    for (let i = 1; i < nodes.length; i++) {
+      const previous = { node: nodes[i - 1]!, weight: weightOf(this.hashOf(nodes[i - 1]!), partition) };
+      const current = { node: nodes[i]!, weight: weightOf(this.hashOf(nodes[i]!), partition) };
+      if (compareWeighted(previous, current) >= 0) return false;
+    }
+    return true;
   }
 
-  private bytesOf(node: NodeId): Uint8Array {
-    let bytes = this.nodeBytes.get(node);
-    if (bytes === undefined) {
-      bytes = utf8(node);
-      // The cache holds member names only; bound it so a long-lived ranker cannot grow forever.
-      if (this.nodeBytes.size >= rankerCacheNodesMax) this.nodeBytes.clear();
-      this.nodeBytes.set(node, bytes);
+  private hashOf(node: NodeId): number {
+    let hash = this.nodeHashes.get(node);
+    if (hash === undefined) {
+      hash = nodeHashOf(node);
+      // The cache holds member names; bound it so that a long-lived ranker cannot grow forever.
+      if (this.nodeHashes.size >= rankerCacheNodesMax) this.nodeHashes.clear();
+      this.nodeHashes.set(node, hash);
     }
-    return bytes;
+    return hash;
   }
 }
 
-/** The most node names a ranker caches before it starts over. */
+/** The most node hashes a ranker caches before it starts over. */
 const rankerCacheNodesMax = 4096;
 
-function weightOf(nodeBytes: Uint8Array, partition: PartitionId): number {
+function nodeHashOf(node: NodeId): number {
+  return murmur3_32(utf8(node), nodeSeed);
+}
+
+function weightOf(nodeHash: number, partition: PartitionId): number {
   assert(Number.isSafeInteger(partition) && partition >= 0);
-  return murmur3_32(nodeBytes, mix32(partitionSeedBase, partition));
+  return mix32(nodeHash, mix32(partitionSeed, partition));
 }
 
 interface Weighted {
