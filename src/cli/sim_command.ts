@@ -37,6 +37,12 @@ export interface SimCommandOutput {
 /** Most seeds one invocation runs; larger soaks are sharded into several ranges. */
 export const simSeedsMax = 10_000_000;
 
+/**
+ * Every this-many seeds of a range, starting with the first, is run twice and must give the same
+ * trace hash: FoundationDB's determinism check on about 5 % of runs (TESTING.md T12).
+ */
+export const simDeterminismCheckEvery = 20;
+
 /** Milliseconds between progress line updates. */
 const progressIntervalMs = 250;
 
@@ -156,6 +162,26 @@ function runSeed(plan: SimPlan, seed: number, trace: Trace): WorkloadResult {
   }
 }
 
+/** Runs `seed` again and fails it if its trace hash differs from the first run's. */
+function checkDeterminism(
+  plan: SimPlan,
+  seed: number,
+  result: WorkloadResult,
+  digest: string,
+): WorkloadResult {
+  const trace = new Trace();
+  runSeed(plan, seed, trace);
+  if (trace.digest() === digest) return result;
+  return {
+    ...result,
+    ok: false,
+    failures: [
+      ...result.failures,
+      `nondeterministic: trace ${digest} on the first run, ${trace.digest()} on the second`,
+    ],
+  };
+}
+
 function runSingle(plan: SimPlan, output: SimCommandOutput, printTrace: boolean): number {
   const trace = new Trace(printTrace ? (line) => output.line(line) : null);
   const result = runSeed(plan, plan.seedFirst, trace);
@@ -176,10 +202,15 @@ function runRange(plan: SimPlan, output: SimCommandOutput): number {
   const seedCount = plan.seedLast - plan.seedFirst + 1;
   let failed = 0;
   let events = 0;
+  let rerunCount = 0;
   let progressMs = startMs;
   for (let seed = plan.seedFirst; seed <= plan.seedLast; seed++) {
     const trace = new Trace();
-    const result = runSeed(plan, seed, trace);
+    let result = runSeed(plan, seed, trace);
+    if ((seed - plan.seedFirst) % simDeterminismCheckEvery === 0) {
+      rerunCount += 1;
+      result = checkDeterminism(plan, seed, result, trace.digest());
+    }
     results.push(result);
     events += result.figures.simulatorEvents ?? trace.eventCount;
     if (!result.ok) {
@@ -199,7 +230,8 @@ function runRange(plan: SimPlan, output: SimCommandOutput): number {
   const elapsedS = Math.max(output.nowMs() - startMs, 1) / 1000;
   output.line(
     `${seedCount} seeds: ${seedCount - failed} passed, ${failed} failed in ${elapsedS.toFixed(2)} s ` +
-      `(${(seedCount / elapsedS).toFixed(1)} seeds/s, ${Math.round(events / elapsedS)} simulator events/s)`,
+      `(${(seedCount / elapsedS).toFixed(1)} seeds/s, ${Math.round(events / elapsedS)} simulator events/s; ` +
+      `${rerunCount} re-run for determinism)`,
   );
   output.line(
     plan.workload.summarize?.(results) ?? `${plan.workload.name}: ${failed} of ${seedCount} seeds failed`,

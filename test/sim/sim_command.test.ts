@@ -8,6 +8,8 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { runSimCommand, type SimCommandOptions } from "../../src/cli/sim_command.js";
+import type { Workload } from "../../src/sim/workload.js";
+import { workloads } from "../../src/sim/workloads.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -30,7 +32,7 @@ describe("shoal sim", () => {
     expect(code).toBe(0);
     expect(lines.some((line) => line.startsWith("FAIL"))).toBe(false);
     expect(lines.at(-2)).toMatch(
-      /^4 seeds: 4 passed, 0 failed in [\d.]+ s \([\d.]+ seeds\/s, \d+ simulator events\/s\)$/,
+      /^4 seeds: 4 passed, 0 failed in [\d.]+ s \([\d.]+ seeds\/s, \d+ simulator events\/s; 1 re-run for determinism\)$/,
     );
     expect(lines.at(-1)).toMatch(/^naive-register: 4 seeds, 4 linearizable, 0 illegal/);
   });
@@ -67,6 +69,37 @@ describe("shoal sim", () => {
     const { lines } = capture({ workload: "naive-register", seed: "2", faults: "none", trace: true });
     expect(lines.filter((line) => / net deliver s1->c\d /.test(line)).length).toBeGreaterThan(100);
     expect(lines.some((line) => line.includes("node s1 start incarnation=1"))).toBe(true);
+  });
+
+  it("fails a seed whose replay differs, and a seed that throws, with their replay commands", () => {
+    let runs = 0;
+    const flaky: Workload = {
+      name: "test-flaky",
+      description: "changes its trace on every run, and throws on seed 3",
+      faultNames: [],
+      run: ({ seed, trace }) => {
+        runs += 1;
+        if (seed === 3) throw new Error("invariant broken");
+        trace.record(0, `run ${runs}`); // Depends on history, not on the seed: nondeterministic.
+        return { ok: true, summary: `flaky seed=${seed}`, failures: [], figures: {} };
+      },
+    };
+    const registry = workloads as Map<string, Workload>;
+    registry.set(flaky.name, flaky);
+    try {
+      const { code, lines } = capture({ workload: "test-flaky", seeds: "1..3" });
+      expect(code).toBe(1);
+      expect(lines).toContain("FAIL seed 1: flaky seed=1");
+      expect(
+        lines.some((line) => /^ {2}nondeterministic: trace [0-9a-f]{8} on the first run/.test(line)),
+      ).toBe(true);
+      expect(lines).toContain("FAIL seed 3: test-flaky seed=3 threw");
+      expect(lines).toContain("  Error: invariant broken");
+      expect(lines).toContain("  replay: npx tsx src/cli/main.ts sim --workload test-flaky --seed 3");
+      expect(lines.filter((line) => line.startsWith("FAIL")).length).toBe(2); // Seed 2 was not re-run.
+    } finally {
+      registry.delete(flaky.name);
+    }
   });
 
   it("exits 2 on unknown workloads and faults, naming what exists", () => {
