@@ -1,0 +1,15 @@
+// The public face of the client protocol: operations and the request/response messages that
+// carry them between clients and members.
+
+export { consistencyOf, isReadOnly, placementKeyOf } from "./operations.js";
+export type {
+  AtomicLongOperation,
+  Consistency,
+  CounterOperation,
+  LockOperation,
+  MapOperation,
+  Operation,
+  SetOperation,
+  StructureKind,
+} from "./operations.js";
+export type { ClientRequest, ClientResponse, ClientResult, RoutingMember, RoutingTable } from "./messages.js";
