@@ -6,7 +6,7 @@
 import type { Disk } from "../env/disk.js";
 import { CorruptError } from "../errors.js";
 import { assert } from "../lib/assert.js";
-import { crc32 } from "../lib/bytes.js";
+import type { Checksum } from "./segment.js";
 
 /** Bytes before the body: magic (4), version (1), kind (1), reserved (2), length (4), crc (4). */
 const headerBytes = 16;
@@ -27,6 +27,7 @@ export function atomicFileWrite(
   name: string,
   kind: AtomicFileKind,
   body: Uint8Array,
+  crc32: Checksum,
 ): void {
   assert(!name.includes("/") && !name.endsWith(temporarySuffix));
   const path = `${folder}/${name}`;
@@ -53,6 +54,7 @@ export function atomicFileRead(
   folder: string,
   name: string,
   kind: AtomicFileKind,
+  crc32: Checksum,
 ): Uint8Array | null {
   const path = `${folder}/${name}`;
   if (!disk.exists(path)) return null;

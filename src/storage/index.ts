@@ -1,5 +1,6 @@
 export { atomicFileRead, atomicFileWrite, AtomicFileKind } from "./atomic_file.js";
 export { Wal, walConfigDefault } from "./wal.js";
 export type { HardState, Snapshot } from "./hard_state.js";
-export type { SnapshotLogMode, WalConfig, WalRecovery, WalStats } from "./wal.js";
+export type { Checksum } from "./segment.js";
+export type { SnapshotLogMode, WalConfig, WalOptions, WalRecovery, WalStats } from "./wal.js";
 export type { GroupRecovery, WalEntry } from "./wal_recovery.js";

@@ -15,7 +15,14 @@ import { assert } from "../lib/assert.js";
 import type { GroupId, LogIndex } from "../types.js";
 import { AtomicFileKind, atomicFileWrite } from "./atomic_file.js";
 import { type HardState, hardStateEncode, type Snapshot, snapshotEncode } from "./hard_state.js";
-import { recordBytes, recordEncode, segmentHeaderBytes, segmentHeaderEncode } from "./segment.js";
+import { crc32 as crc32Portable } from "../lib/bytes.js";
+import {
+  type Checksum,
+  recordBytes,
+  recordEncode,
+  segmentHeaderBytes,
+  segmentHeaderEncode,
+} from "./segment.js";
 import {
   type GroupRecovery,
   groupFileName,
@@ -51,6 +58,13 @@ export function walConfigDefault(folder: string): WalConfig {
     bufferBytesMax: 1024 * 1024,
     groupsMax: 4096,
   };
+}
+
+/** What {@link Wal.open} takes besides the disk and the sizes. */
+export interface WalOptions {
+  readonly logger?: Logger;
+  /** CRC-32 (IEEE); the platform passes node:zlib's. Defaults to the portable lib/bytes.ts one. */
+  readonly checksum?: Checksum;
 }
 
 /** Whether a snapshot keeps the log after its index (it matched) or replaces the whole log. */
@@ -124,6 +138,7 @@ export class Wal {
     private readonly disk: Disk,
     private readonly config: WalConfig,
     private readonly logger: Logger,
+    private readonly crc32: Checksum,
   ) {
     assert(config.segmentBytes >= segmentHeaderBytes + recordBytes(config.recordPayloadBytesMax));
     assert(config.segmentBytes <= 0xffff_ffff, "a segment's size must fit its header");
@@ -136,14 +151,12 @@ export class Wal {
    * Opens (or creates) the storage in `config.folder`, recovering every group. Throws CorruptError
    * when acknowledged data is damaged; cuts off a torn or lost tail silently (that is a crash).
    */
-  static open(
-    disk: Disk,
-    config: WalConfig,
-    logger: Logger = silentLogger,
-  ): { wal: Wal; recovery: WalRecovery } {
-    const wal = new Wal(disk, config, logger);
-    const { hardStates, snapshots } = groupFilesLoad(disk, wal.folders);
-    const scanned = segmentsScan(disk, wal.folders.wal, config.recordPayloadBytesMax);
+  static open(disk: Disk, config: WalConfig, options: WalOptions = {}): { wal: Wal; recovery: WalRecovery } {
+    const logger = options.logger ?? silentLogger;
+    const crc32 = options.checksum ?? crc32Portable;
+    const wal = new Wal(disk, config, logger, crc32);
+    const { hardStates, snapshots } = groupFilesLoad(disk, wal.folders, crc32);
+    const scanned = segmentsScan(disk, wal.folders.wal, config.recordPayloadBytesMax, crc32);
     const groups = groupsRecover(scanned, hardStates, snapshots);
     for (const recovered of groups) {
       const snapshotIndex = recovered.snapshot?.index ?? 0;
@@ -257,6 +270,7 @@ export class Wal {
       groupFileName(group),
       AtomicFileKind.HardState,
       hardStateEncode(hardState),
+      this.crc32,
     );
     state.hardState = hardState;
   }
@@ -274,7 +288,14 @@ export class Wal {
     const discard =
       mode === "discard-log" ? { segmentSequence: this.current().sequence, offset: this.writeOffset } : null;
     const body = snapshotEncode({ snapshot, discard });
-    atomicFileWrite(this.disk, this.folders.snapshots, groupFileName(group), AtomicFileKind.Snapshot, body);
+    atomicFileWrite(
+      this.disk,
+      this.folders.snapshots,
+      groupFileName(group),
+      AtomicFileKind.Snapshot,
+      body,
+      this.crc32,
+    );
     state.snapshotIndex = snapshot.index;
     state.lastIndex = mode === "discard-log" ? snapshot.index : Math.max(state.lastIndex, snapshot.index);
     state.syncedLastIndex =
@@ -350,11 +371,11 @@ export class Wal {
     if (bytes > this.buffer.byteLength) {
       this.flush();
       const own = new Uint8Array(bytes);
-      this.lastCrc = recordEncode(own, 0, this.lastCrc, record);
+      this.lastCrc = recordEncode(own, 0, this.lastCrc, record, this.crc32);
       this.write(own);
     } else {
       if (this.bufferedBytes + bytes > this.buffer.byteLength) this.flush();
-      this.lastCrc = recordEncode(this.buffer, this.bufferedBytes, this.lastCrc, record);
+      this.lastCrc = recordEncode(this.buffer, this.bufferedBytes, this.lastCrc, record, this.crc32);
       this.bufferedBytes += bytes;
     }
     this.writeOffset += bytes;
@@ -396,7 +417,7 @@ export class Wal {
     for (let offset = segmentHeaderBytes; offset < segmentBytes; offset += zeros.byteLength) {
       this.disk.write(path, offset, zeros.subarray(0, Math.min(zeros.byteLength, segmentBytes - offset)));
     }
-    this.disk.write(path, 0, segmentHeaderEncode({ sequence, parentCrc, segmentBytes }));
+    this.disk.write(path, 0, segmentHeaderEncode({ sequence, parentCrc, segmentBytes }, this.crc32));
     this.disk.sync(path);
     this.disk.syncDirectory(this.folders.wal);
     this.segments.push({ sequence, path, segmentBytes, maxIndexByGroup: new Map() });

@@ -26,7 +26,7 @@ import {
   type SnapshotRecord,
   snapshotDecode,
 } from "./hard_state.js";
-import { type SegmentRecord, segmentHeaderDecode, segmentScan } from "./segment.js";
+import { type Checksum, type SegmentRecord, segmentHeaderDecode, segmentScan } from "./segment.js";
 
 /** One entry of a group's log, as appended and as recovered. */
 export interface WalEntry {
@@ -96,7 +96,12 @@ function isZero(bytes: Uint8Array): boolean {
 }
 
 /** Reads every segment; throws CorruptError per the policy above. */
-export function segmentsScan(disk: Disk, folder: string, payloadBytesMax: number): ScannedLog {
+export function segmentsScan(
+  disk: Disk,
+  folder: string,
+  payloadBytesMax: number,
+  crc32: Checksum,
+): ScannedLog {
   const names = disk.list(folder).filter((name) => segmentNamePattern.test(name));
   const segments: ScannedSegment[] = [];
   const records: ScannedLog["records"] = [];
@@ -106,7 +111,7 @@ export function segmentsScan(disk: Disk, folder: string, payloadBytesMax: number
     const path = `${folder}/${name}`;
     const isLast = i === names.length - 1;
     const bytes = disk.read(path, 0, disk.size(path));
-    const header = segmentHeaderDecode(bytes);
+    const header = segmentHeaderDecode(bytes, crc32);
     const sequence = Number.parseInt(name.slice(0, 16), 16);
     if (header === null) {
       if (!isLast) throw new CorruptError(`${path}: segment header does not verify`);
@@ -122,7 +127,12 @@ export function segmentsScan(disk: Disk, folder: string, payloadBytesMax: number
     if (previous !== null && header.parentCrc !== previous.lastCrc) {
       throw new CorruptError(`${path}: does not chain from segment ${previous.sequence}`);
     }
-    const scan = segmentScan(bytes.subarray(0, header.segmentBytes), header.parentCrc, payloadBytesMax);
+    const scan = segmentScan(
+      bytes.subarray(0, header.segmentBytes),
+      header.parentCrc,
+      payloadBytesMax,
+      crc32,
+    );
     const restIsZero = isZero(bytes.subarray(scan.endOffset));
     if (!isLast && (scan.ending === "invalid" || !restIsZero)) {
       throw new CorruptError(
@@ -163,17 +173,18 @@ export function segmentsScan(disk: Disk, folder: string, payloadBytesMax: number
 export function groupFilesLoad(
   disk: Disk,
   folders: StorageFolders,
+  crc32: Checksum,
 ): { hardStates: Map<GroupId, HardState>; snapshots: Map<GroupId, SnapshotRecord> } {
   atomicFilesTidy(disk, folders.hardState);
   atomicFilesTidy(disk, folders.snapshots);
   const hardStates = new Map<GroupId, HardState>();
   for (const name of disk.list(folders.hardState).filter((n) => /^\d{10}\.bin$/.test(n))) {
-    const body = atomicFileRead(disk, folders.hardState, name, AtomicFileKind.HardState);
+    const body = atomicFileRead(disk, folders.hardState, name, AtomicFileKind.HardState, crc32);
     if (body !== null) hardStates.set(Number(name.slice(0, 10)) as GroupId, hardStateDecode(body, name));
   }
   const snapshots = new Map<GroupId, SnapshotRecord>();
   for (const name of disk.list(folders.snapshots).filter((n) => /^\d{10}\.bin$/.test(n))) {
-    const body = atomicFileRead(disk, folders.snapshots, name, AtomicFileKind.Snapshot);
+    const body = atomicFileRead(disk, folders.snapshots, name, AtomicFileKind.Snapshot, crc32);
     if (body !== null) snapshots.set(Number(name.slice(0, 10)) as GroupId, snapshotDecode(body, name));
   }
   return { hardStates, snapshots };

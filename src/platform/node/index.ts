@@ -1,3 +1,4 @@
+export { nodeCrc32 } from "./node_checksum.js";
 export { NodeClock } from "./node_clock.js";
 export { nodeHandshakeCrypto, randomNonce } from "./node_crypto.js";
 export { NodeDisk } from "./node_disk.js";
