@@ -3,7 +3,8 @@
 // operations. Both kinds are pure and deterministic: the same inputs give the same state and the
 // same results on every replica, which is what makes replicas comparable by `digest()`.
 
-import type { ClientResult, Operation } from "../protocol/client/operations.js";
+import type { ClientResult } from "../protocol/client/messages.js";
+import type { Operation } from "../protocol/client/operations.js";
 import type { LogIndex } from "../types.js";
 
 /** Where in the log a command is applied, and the leader-assigned time it carries (H11). */
