@@ -129,6 +129,20 @@ describe("TcpTransport between transports in one process", () => {
     }
   });
 
+  it("bounds the peer table: a new peer is refused while all are busy and admitted once one is idle", async () => {
+    const dead = await rawServer((socket) => socket.destroy());
+    const deadAddress = dead.address;
+    await dead.close(); // Nothing listens there any more: dials to it fail.
+    const a = await started({ config: { peersMax: 1 } });
+    const b = await started();
+    const atB = inbox(b);
+    expect(a.send(deadAddress, Uint8Array.of(1))).toBe("queued");
+    expect(a.send(b.localAddress, Uint8Array.of(2))).toBe("full"); // The one slot is dialling.
+    await waitFor(() => a.send(b.localAddress, Uint8Array.of(3)) === "queued", 5_000, "an idle slot");
+    await waitFor(() => atB.length === 1, 5_000, "delivery to the admitted peer");
+    expect(atB[0]!.frame).toEqual(Uint8Array.of(3));
+  });
+
   it("stops at the socket's backpressure, returns full, then delivers every queued frame", async () => {
     const peer = await handshakingPeer();
     try {

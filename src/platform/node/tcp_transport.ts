@@ -136,6 +136,8 @@ class Peer {
 export class TcpTransport implements Transport {
   private readonly peers = new Map<Address, Peer>();
   private readonly connections = new Set<Connection>();
+  /** Duplicates ended gracefully, with the timer that destroys them if the peer never closes. */
+  private readonly ending = new Map<Socket, Cancel>();
   private readonly crypto: HandshakeCrypto;
   private readonly prng: Prng;
   private handler: FrameHandler = () => {};
@@ -251,7 +253,7 @@ export class TcpTransport implements Transport {
   private peerFor(address: Address): Peer | null {
     const existing = this.peers.get(address);
     if (existing !== undefined) return existing;
-    if (this.peers.size >= this.options.config.peersMax) return null;
+    if (this.peers.size >= this.options.config.peersMax && !this.peerEvictIdle()) return null;
     const { limits, config } = this.options;
     const queue = new SendQueue({ framesMax: limits.sendQueueFramesMax, bytesMax: limits.sendQueueBytesMax });
     const backoff = new Backoff(
@@ -261,6 +263,18 @@ export class TcpTransport implements Transport {
     const peer = new Peer(address, queue, backoff);
     this.peers.set(address, peer);
     return peer;
+  }
+
+  /** Forgets one peer with nothing in flight (no connection, dial, retry or queued frame). */
+  private peerEvictIdle(): boolean {
+    for (const [address, peer] of this.peers) {
+      const isIdle = peer.connection === null && peer.dialing === null && peer.retryCancel === null;
+      if (isIdle && peer.queue.frameCount === 0) {
+        this.peers.delete(address);
+        return true;
+      }
+    }
+    return false;
   }
 
   private dialEnsure(peer: Peer): void {
@@ -413,6 +427,14 @@ export class TcpTransport implements Transport {
     connection.handshakeCancel = null;
     this.connections.delete(connection);
     connection.socket.end();
+    // A peer that never answers the end must not hold the socket forever.
+    const socket = connection.socket;
+    const cancel = this.options.clock.after(this.options.config.handshakeTimeoutMs, () => socket.destroy());
+    this.ending.set(socket, cancel);
+    socket.once("close", () => {
+      this.ending.get(socket)?.();
+      this.ending.delete(socket);
+    });
   }
 
   private connectionDetach(connection: Connection): Peer | null {
