@@ -232,7 +232,7 @@ export class SwimMember {
   step(from: Address, message: SwimMessage): void {
     switch (message.kind) {
       case "ping":
-        this.applyUpdates(message.piggyback);
+        this.applyUpdates(from, message.piggyback);
         if (message.target !== this.id) return; // Meant for an earlier identity at this address.
         this.sendWithPiggyback(from, (piggyback) => ({
           kind: "ack",
@@ -242,18 +242,18 @@ export class SwimMember {
         }));
         return;
       case "ack":
-        this.applyUpdates(message.piggyback);
+        this.applyUpdates(from, message.piggyback);
         this.ackReceived(message.sequence);
         return;
       case "nack":
         if (this.probe !== null && this.probe.sequence === message.sequence) this.probe.nacks += 1;
         return;
       case "ping-req":
-        this.applyUpdates(message.piggyback);
+        this.applyUpdates(from, message.piggyback);
         this.relayStart(from, message);
         return;
       case "gossip":
-        this.applyUpdates(message.piggyback);
+        this.applyUpdates(from, message.piggyback);
         return;
       case "push-pull":
         this.pushPullReceived(from, message);
@@ -585,8 +585,33 @@ export class SwimMember {
 
   // --- Applying updates (precedence in member_state.ts) ---------------------------------------
 
-  private applyUpdates(updates: readonly Update[]): void {
-    for (const update of updates) this.applyUpdate(update);
+  private applyUpdates(from: Address, updates: readonly Update[]): void {
+    let corrections: Update[] | null = null;
+    for (const update of updates) {
+      this.applyUpdate(update);
+      const correction = this.isBuddyCorrecting(update);
+      if (correction !== null) (corrections ??= []).push(correction);
+    }
+    // The sender still spreads an accusation we know was refuted: it missed the refutation, so
+    // hand it back directly rather than trust random gossip to reach it before its timer runs out.
+    if (corrections !== null) {
+      this.outbox.push({ to: from, message: { kind: "gossip", source: this.id, piggyback: corrections } });
+    }
+  }
+
+  /** Returns the refutation to send back for a stale accusation about an alive member, or null. */
+  private isBuddyCorrecting(update: Update): AliveUpdate | null {
+    if (!this.config.isBuddyEnabled || (update.kind !== "suspect" && update.kind !== "dead")) return null;
+    const entry = this.members.get(update.member);
+    if (entry === undefined || entry.state !== MemberState.Alive) return null;
+    if (update.incarnation >= entry.incarnation) return null;
+    return {
+      kind: "alive",
+      member: entry.id,
+      address: entry.address,
+      incarnation: entry.incarnation,
+      metadata: entry.metadata,
+    };
   }
 
   private applyUpdate(update: Update): void {
