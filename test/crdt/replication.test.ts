@@ -58,7 +58,7 @@ describe("delta replication", () => {
         const deltas: [string, Crdt][] = [];
         for (const action of actions) {
           if (action.type === "tick") cluster.tick();
-          else if (action.type === "deliver" || action.type === "drop" || action.type === "duplicate") {
+          else if ("pick" in action) {
             if (cluster.pool.length === 0) continue;
             const index = action.pick % cluster.pool.length;
             if (action.type === "drop") cluster.pool.splice(index, 1);
