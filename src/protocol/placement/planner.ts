@@ -139,7 +139,10 @@ function applyRowMoves(
 ): PartitionReplicas {
   let current = row;
   for (const move of moves) {
-    assert(move.partitionVersion === current.version, `${describeMove(move)}: planned against another version`);
+    assert(
+      move.partitionVersion === current.version,
+      `${describeMove(move)}: planned against another version`,
+    );
     const next = applyPartitionMove(table, current, move, ranker);
     assert(typeof next !== "string", `planned move does not apply: ${describeMove(move)}: ${next}`);
     current = next;
@@ -157,7 +160,11 @@ export function applyMove(table: PartitionTable, move: PlacementMove): ApplyMove
   return applyMoveWith(table, move, new RendezvousRanker());
 }
 
-function applyMoveWith(table: PartitionTable, move: PlacementMove, ranker: RendezvousRanker): ApplyMoveResult {
+function applyMoveWith(
+  table: PartitionTable,
+  move: PlacementMove,
+  ranker: RendezvousRanker,
+): ApplyMoveResult {
   if (move.kind === "set-members") {
     if (move.tableVersion !== table.version) return stale(move.tableVersion, table.version);
     const members = normalizeMembers(move.members);

@@ -48,7 +48,10 @@ export class RendezvousRanker {
 
   /** Returns the `replicaCount` nodes of highest weight for `partition`, in rank order. */
   place(nodes: readonly NodeId[], partition: PartitionId, replicaCount: number): NodeId[] {
-    assert(replicaCount >= 1 && replicaCount <= nodes.length, `cannot place ${replicaCount} on ${nodes.length}`);
+    assert(
+      replicaCount >= 1 && replicaCount <= nodes.length,
+      `cannot place ${replicaCount} on ${nodes.length}`,
+    );
     return this.rank(nodes, partition).slice(0, replicaCount);
   }
 

@@ -51,8 +51,9 @@ export const messageKindGroupRules: { readonly [K in MessageKind]: GroupRule } =
 
 /**
  * Plain data: what a payload may hold, so that msgpackr carries it unchanged and every process
- * decodes the same value. No Map, Set, Date, class instance, bigint, undefined, NaN or Infinity;
- * bytes are Uint8Array (decoded as a fresh copy). A -0 travels as 0.
+ * decodes the same value. No Map, Set, Date, class instance, bigint, undefined, NaN or Infinity,
+ * no string with a lone surrogate (UTF-8 cannot carry it); bytes are Uint8Array (decoded as a
+ * fresh copy). A -0 travels as 0.
  */
 export type WireValue = null | boolean | number | string | Uint8Array | readonly WireValue[] | WireObject;
 

@@ -27,12 +27,19 @@ export function isPlainData(value: unknown, mode: PlainDataMode): value is WireV
   return problemAt(value, mode, 0) === null;
 }
 
+/**
+ * Matches a UTF-16 surrogate that is not half of a pair. UTF-8 cannot carry one: msgpackr would
+ * send replacement characters, and the string would arrive changed.
+ */
+const loneSurrogate = /\p{Cs}/u;
+
 // Each helper returns null, or the problem as "<path below value>: <what>". The path is built only
 // on the way back up from a failure, so the walk over a good payload allocates no strings.
 
 function problemAt(value: unknown, mode: PlainDataMode, depth: number): string | null {
   switch (typeof value) {
     case "string":
+      return loneSurrogate.test(value) ? ": string with a lone surrogate" : null;
     case "boolean":
       return null;
     case "number":
@@ -76,6 +83,7 @@ function objectProblem(value: object, mode: PlainDataMode, depth: number): strin
   for (const key of Object.keys(value)) {
     // msgpackr renames a "__proto__" key on decode (a prototype-pollution guard): it cannot travel.
     if (key === "__proto__") return ".__proto__: reserved key";
+    if (loneSurrogate.test(key)) return ": key with a lone surrogate";
     const problem = problemAt((value as Record<string, unknown>)[key], mode, depth + 1);
     if (problem !== null) return `.${key}${problem}`;
   }

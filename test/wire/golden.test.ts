@@ -1,0 +1,125 @@
+// Goal: pin the wire format, so that any change to it is a visible diff in review. Method: one
+// message of each kind is encoded and compared, as hex, with test/wire/testdata/golden_bodies.txt;
+// the stored bytes must also decode back to the message (old frames stay readable). The test
+// fails if a kind has no golden line. Regenerate after a deliberate format change with
+// `SHOAL_GOLDEN_REWRITE=1 npx vitest run test/wire/golden.test.ts`, then review the diff: a
+// changed line means peers of the old format can no longer talk to this one (bump wireVersion).
+
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { toHex } from "../../src/lib/bytes.js";
+import {
+  type MessageKind,
+  messageKinds,
+  WireCodec,
+  type WireMessage,
+  wireVersion,
+} from "../../src/protocol/wire/index.js";
+import { groupId } from "../../src/types.js";
+
+const goldenPath = join(import.meta.dirname, "testdata", "golden_bodies.txt");
+const codec = new WireCodec({ frameBytesMax: 1 << 20 });
+const bytes = (...values: number[]) => Uint8Array.from(values);
+
+/** One representative message per kind. Payload shapes are illustrative; the codec does not read them. */
+const samples: { readonly [K in MessageKind]: WireMessage } = {
+  raft: {
+    version: wireVersion,
+    kind: "raft",
+    group: groupId(12),
+    payload: {
+      type: "append-entries",
+      term: 7,
+      from: "n1",
+      to: "n2",
+      prevLogIndex: 41,
+      prevLogTerm: 6,
+      commitIndex: 40,
+      entries: [{ term: 7, index: 42, data: bytes(1, 2, 3) }],
+    },
+  },
+  "raft-batch": {
+    version: wireVersion,
+    kind: "raft-batch",
+    payload: [
+      [1, { type: "heartbeat", term: 3, commitIndex: 9 }],
+      [2, { type: "heartbeat", term: 5, commitIndex: 17 }],
+    ],
+  },
+  swim: {
+    version: wireVersion,
+    kind: "swim",
+    payload: {
+      type: "ping",
+      from: "n1",
+      probeSeq: 77,
+      updates: [{ member: "n3", incarnation: 2, state: "suspect" }],
+    },
+  },
+  "crdt-delta": {
+    version: wireVersion,
+    kind: "crdt-delta",
+    group: groupId(5),
+    payload: { structure: "visits", delta: { replica: "r1", counter: 3 } },
+  },
+  "crdt-digest": {
+    version: wireVersion,
+    kind: "crdt-digest",
+    group: groupId(5),
+    payload: { digests: [[0, 1234567890]], fromReplica: "r2" },
+  },
+  "client-request": {
+    version: wireVersion,
+    kind: "client-request",
+    group: groupId(33),
+    payload: { clientId: "c1", sequence: 4, operation: "put", key: "k", value: bytes(0xff) },
+  },
+  "client-response": {
+    version: wireVersion,
+    kind: "client-response",
+    payload: { sequence: 4, outcome: "not-leader", leaderHint: null, retry: true, latencyMs: 0.25 },
+  },
+};
+
+function readGolden(): Map<string, string> {
+  const lines = readFileSync(goldenPath, "utf8").split("\n");
+  const entries = lines
+    .filter((line) => line.trim() !== "" && !line.startsWith("#"))
+    .map((line) => line.split(" "));
+  return new Map(entries.map(([kind, hex]) => [kind ?? "", hex ?? ""]));
+}
+
+function writeGolden(): void {
+  const header = [
+    "# Golden frame bodies: one message of each kind (test/wire/golden.test.ts builds them), as hex.",
+    "# A changed line is a wire-format change: review it, and bump wireVersion if peers would disagree.",
+    "# Regenerate: SHOAL_GOLDEN_REWRITE=1 npx vitest run test/wire/golden.test.ts",
+  ];
+  const lines = messageKinds.map((kind) => {
+    const encoded = codec.encode(samples[kind]);
+    if (encoded.kind !== "ok") throw new Error(`${kind} does not encode`);
+    return `${kind} ${toHex(encoded.body)}`;
+  });
+  writeFileSync(goldenPath, [...header, ...lines, ""].join("\n"));
+}
+
+describe("wire golden bytes", () => {
+  if (process.env["SHOAL_GOLDEN_REWRITE"] === "1") writeGolden();
+  const golden = readGolden();
+
+  it("has one golden body per message kind, and no other", () => {
+    expect([...golden.keys()]).toEqual([...messageKinds]);
+  });
+
+  for (const kind of messageKinds) {
+    it(`encodes ${kind} to its golden bytes and decodes them back`, () => {
+      const encoded = codec.encode(samples[kind]);
+      expect(encoded.kind).toBe("ok");
+      if (encoded.kind !== "ok") return;
+      expect(toHex(encoded.body)).toBe(golden.get(kind));
+      const stored = Uint8Array.from(Buffer.from(golden.get(kind) ?? "", "hex"));
+      expect(codec.decode(stored)).toStrictEqual({ kind: "ok", message: samples[kind] });
+    });
+  }
+});
