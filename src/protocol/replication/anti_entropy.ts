@@ -25,28 +25,28 @@ export class AntiEntropy {
   /** Opens an exchange with `peer`: the hashes of the root's children. */
   start(peer: ReplicaId): DigestMessage {
     this.store.refresh();
-    const indices = this.store.tree.childrenOf(0, 0);
-    return this.digest(peer, 1, indices);
+    return this.digest(peer, 1, [0]);
   }
 
-  /** Answers a digest: deeper hashes for the differing nodes, or states at the leaves. */
+  /** Answers a digest: deeper hashes below the differing nodes, or states at the leaves. */
   digestReceive(message: DigestMessage): (DigestMessage | LeafStatesMessage)[] {
     this.store.refresh();
     const tree = this.store.tree;
+    const fanout = tree.shape.fanout;
     if (message.level < 1 || message.level > tree.shape.depth) return [];
-    if (message.indices.length !== message.hashes.length) return [];
-    const levelSize = tree.shape.fanout ** message.level;
+    if (message.hashes.length !== message.parents.length * fanout) return [];
+    const parentsCount = fanout ** (message.level - 1);
     const differing: number[] = [];
-    for (let i = 0; i < message.indices.length; i++) {
-      const index = message.indices[i]!;
-      if (!Number.isSafeInteger(index) || index < 0 || index >= levelSize) return [];
-      if (tree.hashAt(message.level, index) !== message.hashes[i]) differing.push(index);
+    for (let p = 0; p < message.parents.length; p++) {
+      const parent = message.parents[p]!;
+      if (!Number.isSafeInteger(parent) || parent < 0 || parent >= parentsCount) return [];
+      for (let c = 0; c < fanout; c++) {
+        const index = parent * fanout + c;
+        if (tree.hashAt(message.level, index) !== message.hashes[p * fanout + c]) differing.push(index);
+      }
     }
     if (differing.length === 0) return [];
-    if (message.level < tree.shape.depth) {
-      const children = differing.flatMap((index) => tree.childrenOf(message.level, index));
-      return [this.digest(message.from, message.level + 1, children)];
-    }
+    if (message.level < tree.shape.depth) return [this.digest(message.from, message.level + 1, differing)];
     return [this.leafStates(message.from, differing, null, true)];
   }
 
@@ -60,9 +60,11 @@ export class AntiEntropy {
     return this.leafStates(message.from, message.leaves, theirs, false);
   }
 
-  private digest(peer: ReplicaId, level: number, indices: number[]): DigestMessage {
-    const hashes = indices.map((index) => this.store.tree.hashAt(level, index));
-    return { type: "digest", from: this.self, to: peer, level, indices, hashes };
+  private digest(peer: ReplicaId, level: number, parents: number[]): DigestMessage {
+    const hashes = parents.flatMap((parent) =>
+      this.store.tree.childrenOf(level - 1, parent).map((index) => this.store.tree.hashAt(level, index)),
+    );
+    return { type: "digest", from: this.self, to: peer, level, parents, hashes };
   }
 
   /** Our states of the keys in `leaves`, skipping keys whose entry hash equals `theirs`. */

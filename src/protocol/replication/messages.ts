@@ -40,13 +40,16 @@ export interface NackMessage {
   readonly seq: number;
 }
 
-/** The sender's Merkle hashes of the listed nodes at `level` (level 1 starts an exchange). */
+/**
+ * The sender's Merkle hashes of every child of the listed `parents` (nodes at `level - 1`), in
+ * order: `hashes` holds fanout entries per parent. Level 1 (parents [0], the root) opens an exchange.
+ */
 export interface DigestMessage {
   readonly type: "digest";
   readonly from: ReplicaId;
   readonly to: ReplicaId;
   readonly level: number;
-  readonly indices: readonly number[];
+  readonly parents: readonly number[];
   readonly hashes: readonly number[];
 }
 
@@ -71,7 +74,7 @@ export function messageSizeBytes(message: ReplicationMessage): number {
     case "nack":
       return header + 4;
     case "digest":
-      return header + 4 + 8 * message.indices.length;
+      return header + 4 + 4 * message.parents.length + 4 * message.hashes.length;
     case "delta":
       return header + 8 + entriesBytes(message.entries);
     case "leaf-states":
@@ -93,7 +96,7 @@ export function describeMessage(message: ReplicationMessage): string {
     case "nack":
       return `${message.type} ${route} seq=${message.seq}`;
     case "digest":
-      return `digest ${route} level=${message.level} nodes=${message.indices.length}`;
+      return `digest ${route} level=${message.level} parents=${message.parents.length}`;
     case "delta":
       return `delta ${route} [${message.fromSeq},${message.toSeq}) full=${message.isFull} keys=${message.entries.length}`;
     case "leaf-states":
