@@ -6,8 +6,10 @@
 
 import type { Command } from "commander";
 import { parseFaultList } from "../sim/fault_profile.js";
+import { runSeedsInWorkers, seedPoolJobsMax } from "../sim/seed_pool.js";
+import { runSeedOfRange, runSeedOnce, type SeedOutcome, type SeedRunPlan } from "../sim/seed_runner.js";
 import { Trace } from "../sim/trace.js";
-import type { Workload, WorkloadResult } from "../sim/workload.js";
+import type { Workload } from "../sim/workload.js";
 import { workloads } from "../sim/workloads.js";
 
 /** The options of `shoal sim`, as commander parses them. */
@@ -20,6 +22,7 @@ export interface SimCommandOptions {
   readonly lifeguard?: string;
   readonly param?: readonly string[];
   readonly trace?: boolean;
+  readonly jobs?: string;
 }
 
 /** Where `shoal sim` writes; the CLI binds it to the process, tests to arrays. */
@@ -36,12 +39,6 @@ export interface SimCommandOutput {
 
 /** Most seeds one invocation runs; larger soaks are sharded into several ranges. */
 export const simSeedsMax = 10_000_000;
-
-/**
- * Every this-many seeds of a range, starting with the first, is run twice and must give the same
- * trace hash: FoundationDB's determinism check on about 5 % of runs (TESTING.md T12).
- */
-export const simDeterminismCheckEvery = 20;
 
 /** Milliseconds between progress line updates. */
 const progressIntervalMs = 250;
@@ -152,39 +149,9 @@ export function replayCommand(plan: SimPlan, seed: number): string {
   return `npx tsx src/cli/main.ts sim --workload ${plan.workload.name} --seed ${seed}${options}`;
 }
 
-function runSeed(plan: SimPlan, seed: number, trace: Trace): WorkloadResult {
-  try {
-    return plan.workload.run({ seed, faults: plan.faults, trace, params: plan.params });
-  } catch (error) {
-    // An assertion inside the simulated system is a failed seed, not a crash of the runner.
-    const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
-    return { ok: false, summary: `${plan.workload.name} seed=${seed} threw`, failures: [text], figures: {} };
-  }
-}
-
-/** Runs `seed` again and fails it if its trace hash differs from the first run's. */
-function checkDeterminism(
-  plan: SimPlan,
-  seed: number,
-  result: WorkloadResult,
-  digest: string,
-): WorkloadResult {
-  const trace = new Trace();
-  runSeed(plan, seed, trace);
-  if (trace.digest() === digest) return result;
-  return {
-    ...result,
-    ok: false,
-    failures: [
-      ...result.failures,
-      `nondeterministic: trace ${digest} on the first run, ${trace.digest()} on the second`,
-    ],
-  };
-}
-
 function runSingle(plan: SimPlan, output: SimCommandOutput, printTrace: boolean): number {
   const trace = new Trace(printTrace ? (line) => output.line(line) : null);
-  const result = runSeed(plan, plan.seedFirst, trace);
+  const result = runSeedOnce(plan.workload, runPlanOf(plan), plan.seedFirst, trace);
   output.line(result.summary);
   for (const failure of result.failures) output.line(`  ${failure.replaceAll("\n", "\n  ")}`);
   const figures = Object.entries(result.figures).map(
@@ -196,43 +163,58 @@ function runSingle(plan: SimPlan, output: SimCommandOutput, printTrace: boolean)
   return result.ok ? 0 : 1;
 }
 
-function runRange(plan: SimPlan, output: SimCommandOutput): number {
+function runPlanOf(plan: SimPlan): SeedRunPlan {
+  return {
+    workloadName: plan.workload.name,
+    faults: plan.faults,
+    params: plan.params,
+    seedFirst: plan.seedFirst,
+  };
+}
+
+/** Runs a range of seeds, in this thread or on `jobs` worker threads, and prints the results. */
+async function runRange(plan: SimPlan, output: SimCommandOutput, jobs: number): Promise<number> {
   const startMs = output.nowMs();
-  const results: WorkloadResult[] = [];
+  const outcomes: SeedOutcome[] = [];
   const seedCount = plan.seedLast - plan.seedFirst + 1;
   let failed = 0;
-  let events = 0;
-  let rerunCount = 0;
   let progressMs = startMs;
-  for (let seed = plan.seedFirst; seed <= plan.seedLast; seed++) {
-    const trace = new Trace();
-    let result = runSeed(plan, seed, trace);
-    if ((seed - plan.seedFirst) % simDeterminismCheckEvery === 0) {
-      rerunCount += 1;
-      result = checkDeterminism(plan, seed, result, trace.digest());
-    }
-    results.push(result);
-    events += result.figures.simulatorEvents ?? trace.eventCount;
-    if (!result.ok) {
+  const onOutcome = (outcome: SeedOutcome): void => {
+    outcomes.push(outcome);
+    if (!outcome.result.ok) {
       failed += 1;
-      output.line(`FAIL seed ${seed}: ${result.summary}`);
-      for (const failure of result.failures) output.line(`  ${failure.split("\n")[0]}`);
-      output.line(`  replay: ${replayCommand(plan, seed)}`);
+      output.line(`FAIL seed ${outcome.seed}: ${outcome.result.summary}`);
+      for (const failure of outcome.result.failures) output.line(`  ${failure.split("\n")[0]}`);
+      output.line(`  replay: ${replayCommand(plan, outcome.seed)}`);
     }
     const nowMs = output.nowMs();
-    if (output.progress !== null && (nowMs - progressMs >= progressIntervalMs || seed === plan.seedLast)) {
+    if (
+      output.progress !== null &&
+      (nowMs - progressMs >= progressIntervalMs || outcomes.length === seedCount)
+    ) {
       progressMs = nowMs;
-      const done = seed - plan.seedFirst + 1;
-      const rate = (done * 1000) / Math.max(nowMs - startMs, 1);
-      output.progress(`[${done}/${seedCount}] ${failed} failed, ${rate.toFixed(1)} seeds/s`);
+      const rate = (outcomes.length * 1000) / Math.max(nowMs - startMs, 1);
+      output.progress(`[${outcomes.length}/${seedCount}] ${failed} failed, ${rate.toFixed(1)} seeds/s`);
     }
+  };
+  const runPlan = runPlanOf(plan);
+  if (jobs === 1) {
+    for (let seed = plan.seedFirst; seed <= plan.seedLast; seed++)
+      onOutcome(runSeedOfRange(plan.workload, runPlan, seed));
+  } else {
+    const seeds = Array.from({ length: seedCount }, (_, i) => plan.seedFirst + i);
+    await runSeedsInWorkers(runPlan, seeds, jobs, onOutcome);
   }
+  outcomes.sort((a, b) => a.seed - b.seed);
   const elapsedS = Math.max(output.nowMs() - startMs, 1) / 1000;
+  const events = outcomes.reduce((sum, outcome) => sum + outcome.events, 0);
+  const rerunCount = outcomes.filter((outcome) => outcome.wasRerun).length;
   output.line(
     `${seedCount} seeds: ${seedCount - failed} passed, ${failed} failed in ${elapsedS.toFixed(2)} s ` +
       `(${(seedCount / elapsedS).toFixed(1)} seeds/s, ${Math.round(events / elapsedS)} simulator events/s; ` +
       `${rerunCount} re-run for determinism)`,
   );
+  const results = outcomes.map((outcome) => outcome.result);
   output.line(
     plan.workload.summarize?.(results) ?? `${plan.workload.name}: ${failed} of ${seedCount} seeds failed`,
   );
@@ -240,10 +222,15 @@ function runRange(plan: SimPlan, output: SimCommandOutput): number {
 }
 
 /** Runs `shoal sim` and returns its exit code: 0 all passed, 1 a seed failed, 2 bad usage. */
-export function runSimCommand(options: SimCommandOptions, output: SimCommandOutput): number {
+export async function runSimCommand(options: SimCommandOptions, output: SimCommandOutput): Promise<number> {
   const planned = planSim(options);
   if ("usage" in planned) {
     output.error(`shoal sim: ${planned.usage}`);
+    return 2;
+  }
+  const jobs = options.jobs === undefined ? 1 : Number(options.jobs);
+  if (!Number.isSafeInteger(jobs) || jobs < 1 || jobs > seedPoolJobsMax) {
+    output.error(`shoal sim: --jobs must be an integer in 1..${seedPoolJobsMax}, got "${options.jobs}"`);
     return 2;
   }
   if (planned.plan.isSingle) return runSingle(planned.plan, output, options.trace === true);
@@ -251,7 +238,7 @@ export function runSimCommand(options: SimCommandOptions, output: SimCommandOutp
     output.error("shoal sim: --trace needs a single --seed");
     return 2;
   }
-  return runRange(planned.plan, output);
+  return runRange(planned.plan, output, jobs);
 }
 
 function collect(value: string, previous: readonly string[]): string[] {
@@ -274,13 +261,14 @@ export function registerSimCommand(program: Command): void {
     .option("--lifeguard <on|off>", "Lifeguard refinements of SWIM, passed to the workload")
     .option("--param <key=value>", "a workload parameter (repeatable)", collect, [])
     .option("--trace", "print every trace line (single seed only)")
+    .option("--jobs <count>", "worker threads for a range of seeds (default 1: this thread)")
     .exitOverride((error) => {
       // Help and version exit 0; any usage error exits 2, as documented.
       process.exit(error.exitCode === 0 ? 0 : 2);
     })
-    .action((options: SimCommandOptions) => {
+    .action(async (options: SimCommandOptions) => {
       const isTty = process.stderr.isTTY === true;
-      process.exitCode = runSimCommand(options, {
+      process.exitCode = await runSimCommand(options, {
         line: (text) => {
           if (isTty) process.stderr.write("\r\u001b[K");
           process.stdout.write(`${text}\n`);

@@ -13,11 +13,13 @@ import { workloads } from "../../src/sim/workloads.js";
 
 const execFileAsync = promisify(execFile);
 
-function capture(options: SimCommandOptions): { code: number; lines: string[]; errors: string[] } {
+async function capture(
+  options: SimCommandOptions,
+): Promise<{ code: number; lines: string[]; errors: string[] }> {
   const lines: string[] = [];
   const errors: string[] = [];
   let now = 0;
-  const code = runSimCommand(options, {
+  const code = await runSimCommand(options, {
     line: (text) => lines.push(text),
     error: (text) => errors.push(text),
     progress: null,
@@ -27,8 +29,8 @@ function capture(options: SimCommandOptions): { code: number; lines: string[]; e
 }
 
 describe("shoal sim", () => {
-  it("passes a fault-free range and ends with the workload's summary", () => {
-    const { code, lines } = capture({ workload: "naive-register", seeds: "1..4", faults: "none" });
+  it("passes a fault-free range and ends with the workload's summary", async () => {
+    const { code, lines } = await capture({ workload: "naive-register", seeds: "1..4", faults: "none" });
     expect(code).toBe(0);
     expect(lines.some((line) => line.startsWith("FAIL"))).toBe(false);
     expect(lines.at(-2)).toMatch(
@@ -37,8 +39,8 @@ describe("shoal sim", () => {
     expect(lines.at(-1)).toMatch(/^naive-register: 4 seeds, 4 linearizable, 0 illegal/);
   });
 
-  it("fails a range with partitions and prints each failing seed's replay command", () => {
-    const { code, lines } = capture({
+  it("fails a range with partitions and prints each failing seed's replay command", async () => {
+    const { code, lines } = await capture({
       workload: "naive-register",
       seeds: "1..6",
       faults: "partition",
@@ -53,25 +55,25 @@ describe("shoal sim", () => {
     expect(lines.at(-1)).toMatch(/^naive-register: 6 seeds, \d linearizable, [1-6] illegal/);
   });
 
-  it("ends a single seed with its trace hash, the same on a replay", () => {
-    const first = capture({ workload: "naive-register", seed: "5" });
-    const second = capture({ workload: "naive-register", seed: "5" });
+  it("ends a single seed with its trace hash, the same on a replay", async () => {
+    const first = await capture({ workload: "naive-register", seed: "5" });
+    const second = await capture({ workload: "naive-register", seed: "5" });
     expect(first.lines.at(-1)).toMatch(/^trace [0-9a-f]{8}$/);
     // Everything but the figures line (it holds the checker's wall time) is a function of the seed.
     const stable = (lines: string[]) => lines.filter((line) => !line.startsWith("figures "));
     expect(stable(second.lines)).toEqual(stable(first.lines));
     expect(first.lines.length).toBeGreaterThanOrEqual(3);
-    const other = capture({ workload: "naive-register", seed: "6" });
+    const other = await capture({ workload: "naive-register", seed: "6" });
     expect(other.lines.at(-1)).not.toBe(first.lines.at(-1));
   });
 
-  it("prints every trace line with --trace", () => {
-    const { lines } = capture({ workload: "naive-register", seed: "2", faults: "none", trace: true });
+  it("prints every trace line with --trace", async () => {
+    const { lines } = await capture({ workload: "naive-register", seed: "2", faults: "none", trace: true });
     expect(lines.filter((line) => / net deliver s1->c\d /.test(line)).length).toBeGreaterThan(100);
     expect(lines.some((line) => line.includes("node s1 start incarnation=1"))).toBe(true);
   });
 
-  it("fails a seed whose replay differs, and a seed that throws, with their replay commands", () => {
+  it("fails a seed whose replay differs, and a seed that throws, with their replay commands", async () => {
     let runs = 0;
     const flaky: Workload = {
       name: "test-flaky",
@@ -87,7 +89,7 @@ describe("shoal sim", () => {
     const registry = workloads as Map<string, Workload>;
     registry.set(flaky.name, flaky);
     try {
-      const { code, lines } = capture({ workload: "test-flaky", seeds: "1..3" });
+      const { code, lines } = await capture({ workload: "test-flaky", seeds: "1..3" });
       expect(code).toBe(1);
       expect(lines).toContain("FAIL seed 1: flaky seed=1");
       expect(
@@ -102,16 +104,27 @@ describe("shoal sim", () => {
     }
   });
 
-  it("exits 2 on unknown workloads and faults, naming what exists", () => {
-    const workload = capture({ workload: "nope", seed: "1" });
+  it("exits 2 on unknown workloads and faults, naming what exists", async () => {
+    const workload = await capture({ workload: "nope", seed: "1" });
     expect(workload.code).toBe(2);
     expect(workload.errors[0]).toMatch(/unknown workload "nope"; workloads: .*naive-register/);
-    const fault = capture({ workload: "naive-register", seed: "1", faults: "partition,meteor" });
+    const fault = await capture({ workload: "naive-register", seed: "1", faults: "partition,meteor" });
     expect(fault.code).toBe(2);
     expect(fault.errors[0]).toMatch(/unknown fault "meteor"; faults of naive-register: delay, loss/);
-    expect(capture({ workload: "naive-register", seeds: "5..1" }).code).toBe(2);
-    expect(capture({ workload: "naive-register" }).code).toBe(2);
-    expect(capture({ workload: "naive-register", seed: "1", param: ["novalue"] }).code).toBe(2);
+    expect((await capture({ workload: "naive-register", seeds: "5..1" })).code).toBe(2);
+    expect((await capture({ workload: "naive-register" })).code).toBe(2);
+    expect((await capture({ workload: "naive-register", seed: "1", param: ["novalue"] })).code).toBe(2);
+  });
+
+  it("gives the same results on worker threads as in this thread", async () => {
+    const options = { workload: "naive-register", seeds: "1..8", faults: "partition" };
+    const inThread = await capture(options);
+    const onWorkers = await capture({ ...options, jobs: "2" });
+    expect(onWorkers.code).toBe(inThread.code);
+    const failing = (lines: string[]) => lines.filter((line) => line.startsWith("FAIL")).sort();
+    expect(failing(onWorkers.lines)).toEqual(failing(inThread.lines));
+    expect(onWorkers.lines.at(-1)).toBe(inThread.lines.at(-1));
+    expect((await capture({ ...options, jobs: "0" })).code).toBe(2);
   });
 
   it("prints the same trace hash from two real processes", async () => {
@@ -139,7 +152,7 @@ describe("shoal sim", () => {
     const hash = (stdout: string) => stdout.trimEnd().split("\n").at(-1);
     expect(hash(first)).toMatch(/^trace [0-9a-f]{8}$/);
     expect(hash(second)).toBe(hash(first));
-    const inProcess = capture({ workload: "naive-register", seed: "7", faults: "partition" });
+    const inProcess = await capture({ workload: "naive-register", seed: "7", faults: "partition" });
     expect(hash(first)).toBe(inProcess.lines.at(-1));
   });
 });
