@@ -14,7 +14,13 @@ import { LimitExceededError } from "../errors.js";
 import { assert } from "../lib/assert.js";
 import type { GroupId, LogIndex } from "../types.js";
 import { AtomicFileKind, atomicFileWrite } from "./atomic_file.js";
-import { type HardState, hardStateEncode, type Snapshot, snapshotEncode } from "./hard_state.js";
+import {
+  type HardState,
+  hardStateEncode,
+  type Snapshot,
+  type SnapshotRecord,
+  snapshotEncode,
+} from "./hard_state.js";
 import { crc32 as crc32Portable } from "../lib/bytes.js";
 import {
   type Checksum,
@@ -28,7 +34,8 @@ import {
   groupFileName,
   groupFilesLoad,
   groupsRecover,
-  type ScannedSegment,
+  isBefore,
+  type ScannedLog,
   type StorageFolders,
   segmentName,
   segmentsScan,
@@ -107,6 +114,24 @@ interface Segment {
 /** Zeros written per call while preallocating a segment. */
 const zeroChunkBytes = 1024 * 1024;
 
+/**
+ * Rebuilds, per segment, each group's highest live index: records a discarding snapshot hid do
+ * not count, so they never hold compaction back.
+ */
+function segmentsIndex(scanned: ScannedLog, snapshots: Map<GroupId, SnapshotRecord>): Segment[] {
+  const segments = scanned.segments.map((segment) => ({
+    ...segment,
+    maxIndexByGroup: new Map<GroupId, number>(),
+  }));
+  const bySequence = new Map(segments.map((segment) => [segment.sequence, segment]));
+  for (const { sequence, record } of scanned.records) {
+    if (isBefore(sequence, record.offset, snapshots.get(record.group)?.discard ?? null)) continue;
+    const maxIndexByGroup = bySequence.get(sequence)!.maxIndexByGroup;
+    maxIndexByGroup.set(record.group, Math.max(maxIndexByGroup.get(record.group) ?? 0, record.index));
+  }
+  return segments;
+}
+
 function foldersOf(folder: string): StorageFolders {
   const prefix = folder === "" ? "" : `${folder}/`;
   return { wal: `${prefix}wal`, hardState: `${prefix}hard_state`, snapshots: `${prefix}snapshots` };
@@ -172,7 +197,7 @@ export class Wal {
     if (tail === null) {
       wal.segmentCreate(scanned.nextSequence, 0);
     } else {
-      wal.segments = scanned.segments.map((segment: ScannedSegment) => ({ ...segment }));
+      wal.segments = segmentsIndex(scanned, snapshots);
       wal.writeOffset = tail.endOffset;
       wal.flushedOffset = tail.endOffset;
       wal.syncedOffset = tail.endOffset;
@@ -297,6 +322,10 @@ export class Wal {
       this.crc32,
     );
     state.snapshotIndex = snapshot.index;
+    if (mode === "discard-log") {
+      // Every record of the group so far is hidden now: none of them holds compaction back.
+      for (const segment of this.segments) segment.maxIndexByGroup.delete(group);
+    }
     state.lastIndex = mode === "discard-log" ? snapshot.index : Math.max(state.lastIndex, snapshot.index);
     state.syncedLastIndex =
       mode === "discard-log" ? snapshot.index : Math.max(state.syncedLastIndex, snapshot.index);

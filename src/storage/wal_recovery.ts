@@ -26,7 +26,14 @@ import {
   type SnapshotRecord,
   snapshotDecode,
 } from "./hard_state.js";
-import { type Checksum, type SegmentRecord, segmentHeaderDecode, segmentScan } from "./segment.js";
+import {
+  type Checksum,
+  type SegmentHeader,
+  type SegmentRecord,
+  type SegmentScan,
+  segmentHeaderDecode,
+  segmentScan,
+} from "./segment.js";
 
 /** One entry of a group's log, as appended and as recovered. */
 export interface WalEntry {
@@ -57,7 +64,6 @@ export interface ScannedSegment {
   readonly sequence: number;
   readonly path: string;
   readonly segmentBytes: number;
-  readonly maxIndexByGroup: Map<GroupId, number>;
 }
 
 /** The end of the log, where appends continue. */
@@ -95,6 +101,51 @@ function isZero(bytes: Uint8Array): boolean {
   return true;
 }
 
+type SegmentLink = { readonly sequence: number; readonly lastCrc: number; readonly endOffset: number };
+
+/**
+ * Reads and verifies one segment against the one before it. Returns null for a last segment
+ * whose header does not verify (removed: nothing acknowledged can be in it).
+ */
+function segmentVerify(
+  disk: Disk,
+  path: string,
+  sequence: number,
+  isLast: boolean,
+  previous: SegmentLink | null,
+  payloadBytesMax: number,
+  crc32: Checksum,
+): { header: SegmentHeader; scan: SegmentScan; isDirty: boolean } | null {
+  const bytes = disk.read(path, 0, disk.size(path));
+  const header = segmentHeaderDecode(bytes, crc32);
+  if (header === null) {
+    if (!isLast) throw new CorruptError(`${path}: segment header does not verify`);
+    disk.remove(path);
+    disk.syncDirectory(folderOf(path));
+    return null;
+  }
+  if (header.sequence !== sequence)
+    throw new CorruptError(`${path}: header names segment ${header.sequence}`);
+  if (previous !== null && sequence !== previous.sequence + 1) {
+    throw new CorruptError(`${path}: segment ${previous.sequence + 1} is missing`);
+  }
+  if (previous !== null && header.parentCrc !== previous.lastCrc) {
+    throw new CorruptError(`${path}: does not chain from segment ${previous.sequence}`);
+  }
+  const image = bytes.subarray(0, header.segmentBytes);
+  const scan = segmentScan(image, header.parentCrc, payloadBytesMax, crc32);
+  const restIsZero = isZero(bytes.subarray(scan.endOffset));
+  if (!isLast && (scan.ending === "invalid" || !restIsZero)) {
+    const what = scan.ending === "invalid" ? scan.reason : "bytes after the last record";
+    throw new CorruptError(`${path}: ${what} at offset ${scan.endOffset}`);
+  }
+  return { header, scan, isDirty: !restIsZero || bytes.byteLength !== header.segmentBytes };
+}
+
+function folderOf(path: string): string {
+  return path.slice(0, Math.max(0, path.lastIndexOf("/")));
+}
+
 /** Reads every segment; throws CorruptError per the policy above. */
 export function segmentsScan(
   disk: Disk,
@@ -106,50 +157,18 @@ export function segmentsScan(
   const segments: ScannedSegment[] = [];
   const records: ScannedLog["records"] = [];
   let tail: ScannedTail | null = null;
-  let previous: { sequence: number; lastCrc: number; endOffset: number } | null = null;
+  let previous: SegmentLink | null = null;
   for (const [i, name] of names.entries()) {
     const path = `${folder}/${name}`;
-    const isLast = i === names.length - 1;
-    const bytes = disk.read(path, 0, disk.size(path));
-    const header = segmentHeaderDecode(bytes, crc32);
     const sequence = Number.parseInt(name.slice(0, 16), 16);
-    if (header === null) {
-      if (!isLast) throw new CorruptError(`${path}: segment header does not verify`);
-      disk.remove(path); // Never synced past its creation: nothing acknowledged lives in it.
-      disk.syncDirectory(folder);
-      break;
-    }
-    if (header.sequence !== sequence)
-      throw new CorruptError(`${path}: header names segment ${header.sequence}`);
-    if (previous !== null && sequence !== previous.sequence + 1) {
-      throw new CorruptError(`${path}: segment ${previous.sequence + 1} is missing`);
-    }
-    if (previous !== null && header.parentCrc !== previous.lastCrc) {
-      throw new CorruptError(`${path}: does not chain from segment ${previous.sequence}`);
-    }
-    const scan = segmentScan(
-      bytes.subarray(0, header.segmentBytes),
-      header.parentCrc,
-      payloadBytesMax,
-      crc32,
-    );
-    const restIsZero = isZero(bytes.subarray(scan.endOffset));
-    if (!isLast && (scan.ending === "invalid" || !restIsZero)) {
-      throw new CorruptError(
-        `${path}: ${scan.ending === "invalid" ? scan.reason : "bytes after the last record"} at offset ${scan.endOffset}`,
-      );
-    }
-    const maxIndexByGroup = new Map<GroupId, number>();
-    for (const record of scan.records) {
-      records.push({ sequence, record });
-      maxIndexByGroup.set(record.group, Math.max(maxIndexByGroup.get(record.group) ?? 0, record.index));
-    }
-    segments.push({ sequence, path, segmentBytes: header.segmentBytes, maxIndexByGroup });
+    const isLast = i === names.length - 1;
+    const verified = segmentVerify(disk, path, sequence, isLast, previous, payloadBytesMax, crc32);
+    if (verified === null) break;
+    const { header, scan, isDirty } = verified;
+    for (const record of scan.records) records.push({ sequence, record });
+    segments.push({ sequence, path, segmentBytes: header.segmentBytes });
     previous = { sequence, lastCrc: scan.lastCrc, endOffset: scan.endOffset };
-    if (isLast) {
-      const isDirty = !restIsZero || bytes.byteLength !== header.segmentBytes;
-      tail = { endOffset: scan.endOffset, lastCrc: scan.lastCrc, isDirty, reason: scan.reason };
-    }
+    if (isLast) tail = { endOffset: scan.endOffset, lastCrc: scan.lastCrc, isDirty, reason: scan.reason };
   }
   if (tail === null && previous !== null) {
     // The last segment was removed: appends continue after the previous one's records.
@@ -161,12 +180,7 @@ export function segmentsScan(
     };
   }
   const lastSequence = names.length === 0 ? 0 : Number.parseInt(names[names.length - 1]!.slice(0, 16), 16);
-  return {
-    segments,
-    records,
-    tail,
-    nextSequence: previous === null ? lastSequence + 1 : previous.sequence + 1,
-  };
+  return { segments, records, tail, nextSequence: (previous?.sequence ?? lastSequence) + 1 };
 }
 
 /** Loads every group's hard state and snapshot, removing temporary files a crash left. */
@@ -190,7 +204,8 @@ export function groupFilesLoad(
   return { hardStates, snapshots };
 }
 
-function isBefore(sequence: number, offset: number, discard: LogDiscard | null): boolean {
+/** Whether a record at (`sequence`, `offset`) was written before a snapshot discarded its group's log. */
+export function isBefore(sequence: number, offset: number, discard: LogDiscard | null): boolean {
   if (discard === null) return false;
   return (
     sequence < discard.segmentSequence || (sequence === discard.segmentSequence && offset < discard.offset)

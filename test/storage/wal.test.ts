@@ -125,6 +125,34 @@ describe("Wal over SimDisk", () => {
     expect(recovered(recovery, groupId(2))?.entries).toEqual(entries(1, 2, 1));
   });
 
+  it("never lets records hidden by a discarding snapshot hold compaction back, before or after reopen", () => {
+    const disk = freshDisk();
+    const { wal } = reopen(disk);
+    for (let i = 0; i < 60; i++) {
+      wal.append(groupId(1), entries(1 + i * 5, 5, 1));
+      wal.append(groupId(2), entries(1 + i, 1, 1));
+      wal.sync();
+    }
+    const segmentsBefore = wal.segmentCount;
+    expect(segmentsBefore).toBeGreaterThan(3);
+    // Group 1's log conflicts with a leader's snapshot at 10: its 300 entries are all discarded.
+    wal.saveSnapshot(
+      groupId(1),
+      { index: logIndex(10), term: term(5), data: new Uint8Array(0) },
+      "discard-log",
+    );
+    expect(wal.segmentCount).toBe(segmentsBefore); // Group 2 still pins every segment.
+    const second = reopen(disk);
+    expect(recovered(second.recovery, groupId(1))?.entries).toEqual([]);
+    second.wal.saveSnapshot(
+      groupId(2),
+      { index: logIndex(60), term: term(1), data: new Uint8Array(0) },
+      "keep-log",
+    );
+    expect(second.wal.segmentCount).toBe(1);
+    expect(recovered(reopen(disk).recovery, groupId(1))?.snapshot?.index).toBe(10);
+  });
+
   it("stores hard state atomically and refuses one that goes back or outruns the durable log", () => {
     const disk = freshDisk();
     const { wal } = reopen(disk);
