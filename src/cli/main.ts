@@ -2,6 +2,7 @@
 // The `shoal` command line. Each command lives in its own file and registers itself here.
 
 import { Command } from "commander";
+import { registerCheckCommand } from "./check_command.js";
 import { registerDevCommand } from "./dev_command.js";
 import { registerSimCommand } from "./sim_command.js";
 
@@ -12,6 +13,7 @@ program
   .version("0.1.0");
 
 registerDevCommand(program);
+registerCheckCommand(program);
 registerSimCommand(program);
 
 await program.parseAsync(process.argv);
