@@ -4,6 +4,7 @@
 import type { Workload } from "./workload.js";
 import { crdtWorkload } from "./workloads/crdt.js";
 import { naiveRegisterWorkload } from "./workloads/naive_register.js";
+import { raftKvWorkload } from "./workloads/raft_kv.js";
 import { swimWorkload } from "./workloads/swim.js";
 
 /** Every workload `shoal sim --workload NAME` can run. */
@@ -11,4 +12,5 @@ export const workloads: ReadonlyMap<string, Workload> = new Map<string, Workload
   [naiveRegisterWorkload.name, naiveRegisterWorkload],
   [swimWorkload.name, swimWorkload],
   [crdtWorkload.name, crdtWorkload],
+  [raftKvWorkload.name, raftKvWorkload],
 ]);

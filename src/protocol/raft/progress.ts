@@ -113,6 +113,15 @@ export class Progress {
     return this.inflights.length >= inflightMessagesMax || this.inflightBytes >= inflightBytesMax;
   }
 
+  /**
+   * Frees the oldest in-flight slot. Called on a heartbeat response when the window is full: the
+   * follower is alive, so if appends were lost the next one is rejected and probing recovers.
+   */
+  freeFirstInflight(): void {
+    const first = this.inflights.shift();
+    if (first !== undefined) this.inflightBytes -= first.bytes;
+  }
+
   inflightCount(): number {
     return this.inflights.length;
   }

@@ -345,6 +345,19 @@ export class RaftNode {
     return this.configHistory[this.configHistory.length - 1]?.config ?? this.baseConfig;
   }
 
+  /** The configuration in effect at `index` (for a snapshot taken there); index must not precede the last snapshot. */
+  configStateAt(index: LogIndex): ConfigState {
+    assert(index >= this.log.firstIndex() - 1, "configuration asked for a compacted index");
+    let config = this.baseConfig;
+    for (const item of this.configHistory) if (item.index <= index) config = item.config;
+    return config;
+  }
+
+  /** Whether this member is the leader. */
+  isLeader(): boolean {
+    return this.role === "leader";
+  }
+
   /** A snapshot of this member's state for tests, logs and the admin API. */
   status(): Status {
     const progress = [...this.progress.entries()]
@@ -816,6 +829,12 @@ export class RaftNode {
     progress: Progress,
   ): void {
     progress.probeSent = false;
+    if (
+      progress.state === "replicate" &&
+      progress.isPaused(this.config.inflightMessagesMax, this.config.inflightBytesMax)
+    ) {
+      progress.freeFirstInflight();
+    }
     if (progress.match < this.log.lastIndex()) this.sendAppend(message.from);
     if (message.context > progress.ackedContext) {
       progress.ackedContext = message.context;
