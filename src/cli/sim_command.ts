@@ -4,7 +4,9 @@
 // only when every seed passed. A single seed prints its summary and ends with `trace HASH`, the
 // run's trace hash, so anyone can confirm that a replay is exact. Usage errors exit with 2.
 
+import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
+import { historyToJsonl } from "../check/history.js";
 import { parseFaultList } from "../sim/fault_profile.js";
 import { runSeedsInWorkers, seedPoolJobsMax } from "../sim/seed_pool.js";
 import { runSeedOfRange, runSeedOnce, type SeedOutcome, type SeedRunPlan } from "../sim/seed_runner.js";
@@ -23,6 +25,7 @@ export interface SimCommandOptions {
   readonly param?: readonly string[];
   readonly trace?: boolean;
   readonly jobs?: string;
+  readonly history?: string;
 }
 
 /** Where `shoal sim` writes; the CLI binds it to the process, tests to arrays. */
@@ -149,7 +152,12 @@ export function replayCommand(plan: SimPlan, seed: number): string {
   return `npx tsx src/cli/main.ts sim --workload ${plan.workload.name} --seed ${seed}${options}`;
 }
 
-function runSingle(plan: SimPlan, output: SimCommandOutput, printTrace: boolean): number {
+function runSingle(
+  plan: SimPlan,
+  output: SimCommandOutput,
+  printTrace: boolean,
+  historyPath: string | null,
+): number {
   const trace = new Trace(printTrace ? (line) => output.line(line) : null);
   const result = runSeedOnce(plan.workload, runPlanOf(plan), plan.seedFirst, trace);
   output.line(result.summary);
@@ -158,9 +166,19 @@ function runSingle(plan: SimPlan, output: SimCommandOutput, printTrace: boolean)
     ([name, value]) => `${name}=${Number(value.toFixed(3))}`,
   );
   if (figures.length > 0) output.line(`figures ${figures.join(" ")}`);
+  let code = result.ok ? 0 : 1;
+  if (historyPath !== null) {
+    if (result.history === undefined) {
+      output.error(`shoal sim: workload ${plan.workload.name} keeps no history for --history`);
+      code = 2;
+    } else {
+      writeFileSync(historyPath, historyToJsonl(result.history));
+      output.line(`history ${result.history.length} events written to ${historyPath}`);
+    }
+  }
   output.line(result.ok ? "PASS" : "FAIL");
   output.line(`trace ${trace.digest()}`);
-  return result.ok ? 0 : 1;
+  return code;
 }
 
 function runPlanOf(plan: SimPlan): SeedRunPlan {
@@ -233,9 +251,11 @@ export async function runSimCommand(options: SimCommandOptions, output: SimComma
     output.error(`shoal sim: --jobs must be an integer in 1..${seedPoolJobsMax}, got "${options.jobs}"`);
     return 2;
   }
-  if (planned.plan.isSingle) return runSingle(planned.plan, output, options.trace === true);
-  if (options.trace === true) {
-    output.error("shoal sim: --trace needs a single --seed");
+  if (planned.plan.isSingle) {
+    return runSingle(planned.plan, output, options.trace === true, options.history ?? null);
+  }
+  if (options.trace === true || options.history !== undefined) {
+    output.error("shoal sim: --trace and --history need a single --seed");
     return 2;
   }
   return runRange(planned.plan, output, jobs);
@@ -261,6 +281,10 @@ export function registerSimCommand(program: Command): void {
     .option("--lifeguard <on|off>", "Lifeguard refinements of SWIM, passed to the workload")
     .option("--param <key=value>", "a workload parameter (repeatable)", collect, [])
     .option("--trace", "print every trace line (single seed only)")
+    .option(
+      "--history <file>",
+      "write the seed's client history as JSONL, for `shoal check` (single seed only)",
+    )
     .option("--jobs <count>", "worker threads for a range of seeds (default 1: this thread)")
     .exitOverride((error) => {
       // Help and version exit 0; any usage error exits 2, as documented.

@@ -57,5 +57,7 @@ export function runSeedOfRange(workload: Workload, plan: SeedRunPlan, seed: numb
       result = { ...result, ok: false, failures: [...result.failures, failure] };
     }
   }
-  return { seed, result, digest, events: result.figures.simulatorEvents ?? trace.eventCount, wasRerun };
+  // A range never writes histories: drop it, so outcomes stay small on their way back from a worker.
+  const { history: _history, ...kept } = result;
+  return { seed, result: kept, digest, events: result.figures.simulatorEvents ?? trace.eventCount, wasRerun };
 }

@@ -2,6 +2,7 @@
 // simulator, drives it, checks it, and says whether the seed passed. `shoal sim` runs workloads by
 // name from the registry in workloads.ts.
 
+import type { HistoryEvent } from "../check/history.js";
 import type { Trace } from "./trace.js";
 
 /** What `shoal sim` passes to a workload for one seed. */
@@ -26,6 +27,8 @@ export interface WorkloadResult {
   readonly failures: readonly string[];
   /** Figures for reports (detection times, messages per second...), named with units last. */
   readonly figures: Readonly<Record<string, number>>;
+  /** The client history the seed was checked on, if the workload keeps one (`shoal sim --history`). */
+  readonly history?: readonly HistoryEvent[];
 }
 
 /** A named simulation. `run` must be deterministic in its options. */

@@ -5,10 +5,15 @@
 // spawn the real CLI twice (in parallel) to compare its trace line with the in-process one.
 
 import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { runSimCommand, type SimCommandOptions } from "../../src/cli/sim_command.js";
+import { parseJsonlHistory } from "../../src/check/parse_jsonl.js";
 import type { Workload } from "../../src/sim/workload.js";
+import { checkRegisterHistory } from "../../src/sim/workloads/register_check.js";
 import { workloads } from "../../src/sim/workloads.js";
 
 const execFileAsync = promisify(execFile);
@@ -65,6 +70,29 @@ describe("shoal sim", () => {
     expect(first.lines.length).toBeGreaterThanOrEqual(3);
     const other = await capture({ workload: "naive-register", seed: "6" });
     expect(other.lines.at(-1)).not.toBe(first.lines.at(-1));
+  });
+
+  it("writes a failing seed's history for the checker with --history", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "shoal-sim-"));
+    try {
+      const path = join(folder, "history.jsonl");
+      const { code, lines } = await capture({
+        workload: "naive-register",
+        seed: "2",
+        faults: "partition",
+        history: path,
+      });
+      expect(code).toBe(1);
+      expect(lines.some((line) => line === `history ${line.split(" ")[1]} events written to ${path}`)).toBe(
+        true,
+      );
+      const events = parseJsonlHistory(readFileSync(path, "utf8")).map((located) => located.event);
+      expect(events.length).toBeGreaterThan(100);
+      expect(checkRegisterHistory(events, 10_000).verdict).toBe("illegal");
+      expect((await capture({ workload: "naive-register", seeds: "1..2", history: path })).code).toBe(2);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it("prints every trace line with --trace", async () => {

@@ -323,6 +323,7 @@ function runNaiveRegister(options: WorkloadRunOptions): WorkloadResult {
       illegal: check.verdict === "illegal" ? 1 : 0,
       unknown: check.verdict === "unknown" ? 1 : 0,
     },
+    history: recorder.events,
   };
 }
 
