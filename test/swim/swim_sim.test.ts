@@ -25,9 +25,11 @@ function replayCommand(
   params: Record<string, string>,
   faults: readonly string[] | null,
 ): string {
-  const flags = Object.entries(params).map(([name, value]) => `--${name} ${value}`);
+  const flags = Object.entries(params).map(([name, value]) =>
+    name === "members" || name === "lifeguard" ? `--${name} ${value}` : `--param ${name}=${value}`,
+  );
   if (faults !== null) flags.push(`--faults ${faults.length > 0 ? faults.join(",") : "none"}`);
-  return `npx tsx src/cli/main.ts sim --workload swim --seeds ${seed}..${seed} ${flags.join(" ")}`;
+  return `npx tsx src/cli/main.ts sim --workload swim --seed ${seed} ${flags.join(" ")}`;
 }
 
 function runSeeds(
@@ -99,7 +101,7 @@ describe("swim simulation (T9)", () => {
 
   it("gives at least 10× fewer false positives at healthy members with Lifeguard, same seeds (32 members, 10 % loss, 1–4 slow)", () => {
     const seeds = isExtended ? [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] : [1, 2, 3];
-    const faults = ["loss", "slow"];
+    const faults = ["loss", "pause"];
     const on = { members: "32", minutes: "10", lifeguard: "on" };
     const off = { members: "32", minutes: "10", lifeguard: "off" };
     const withLifeguard = runSeeds(seeds, on, faults);

@@ -2,15 +2,17 @@
 // for one seed, and checked at the end.
 //
 //   1. bootstrap: member m00 starts, the others join through it; wait until every view is full;
-//   2. faults (`--minutes`, default 10): message loss (`--loss`, default 0.1), 1–4 members slow in
-//      bursts (`--slow`), crashes of healthy members (`--crashes`, default 2) and one graceful leave;
+//   2. faults (`--minutes`, default 10): message loss (`--loss`, default 0.1; fault "loss"), 1–4
+//      members slow in bursts (`--slow`; fault "pause"), crashes of healthy members (`--crashes`,
+//      default 2) and one graceful leave (fault "crash");
 //   3. partition: the live members split in halves for `--partition-seconds` (default 60), then heal;
 //   4. settle: every live member must come to see exactly the live members alive, and the crashed or
 //      departed ones not alive. A wrong final view fails the seed.
 //
 // Figures: detection time of each crash (crash → first member declares it dead, and → all
 // members do), false positives (a member that is up declared dead), messages per member per
-// second, convergence time after the partition heals. `--faults` picks phases by name.
+// second, convergence time after the partition heals. `--faults` picks phases by name; other
+// parameters arrive as `--param minutes=10` and the like.
 
 import { Prng } from "../../lib/prng.js";
 import {
@@ -25,7 +27,7 @@ import type { Workload, WorkloadResult, WorkloadRunOptions } from "../workload.j
 import { type ObservedEvent, type SlowProfile, SwimSimCluster } from "./swim/swim_sim_cluster.js";
 
 /** The fault names `--faults` accepts. */
-export const swimFaultNames = ["loss", "slow", "crash", "leave", "partition"] as const;
+export const swimFaultNames = ["loss", "pause", "crash", "partition"] as const;
 
 /** The numbers one run uses, from `params` with defaults. */
 export interface SwimWorkloadParams {
@@ -151,7 +153,7 @@ class SwimRun {
       });
     }
     const candidates = this.prng.shuffle(this.names.slice(1));
-    if (this.faults.has("slow")) {
+    if (this.faults.has("pause")) {
       const count = this.parameters.slowCount ?? this.prng.intBetween(1, 4);
       for (const name of candidates.splice(0, Math.min(count, candidates.length - 2))) {
         this.slowMembers.add(name);
@@ -165,7 +167,7 @@ class SwimRun {
         this.cluster.scheduler.at(atMs, () => this.crash(name));
       }
     }
-    if (this.faults.has("leave") && candidates.length > 2)
+    if (this.faults.has("crash") && candidates.length > 2)
       this.scheduleLeave(candidates[0]!, startMs, durationMs);
     this.cluster.scheduler.runUntil(startMs + durationMs);
     this.cluster.network.setFaults(linkFaultsNone());
