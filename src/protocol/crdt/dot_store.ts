@@ -116,7 +116,10 @@ export class DotMap {
 
   clone(): DotMap {
     const copy = new DotMap(this.valueShape);
-    for (const [key, store] of this.entries) copy.put(key, cloneStore(store));
+    // Sets and funs are replaced, never mutated, by joins: sharing them is safe; maps are copied.
+    for (const [key, store] of this.entries)
+      copy.entries.set(key, store.kind === "map" ? store.clone() : store);
+    for (const [dot, key] of this.owners) copy.owners.set(dot, key);
     return copy;
   }
 }
@@ -164,6 +167,7 @@ export function joinStores(a: DotStore, ca: CausalContext, b: DotStore, cb: Caus
 
 function joinSets(a: DotSet, ca: CausalContext, b: DotSet, cb: CausalContext): DotSet {
   const out: Dot[] = [];
+  let isFromAOnly = true;
   let i = 0;
   let j = 0;
   while (i < a.dots.length || j < b.dots.length) {
@@ -178,15 +182,20 @@ function joinSets(a: DotSet, ca: CausalContext, b: DotSet, cb: CausalContext): D
       if (!cb.contains(x!.replica, x!.counter)) out.push(x!);
       i++;
     } else {
-      if (!ca.contains(y!.replica, y!.counter)) out.push(y!);
+      if (!ca.contains(y!.replica, y!.counter)) {
+        out.push(y!);
+        isFromAOnly = false;
+      }
       j++;
     }
   }
-  return new DotSet(out);
+  // Unchanged: hand back `a` itself, so the caller can skip re-indexing.
+  return isFromAOnly && out.length === a.dots.length ? a : new DotSet(out);
 }
 
 function joinFuns(a: DotFun, ca: CausalContext, b: DotFun, cb: CausalContext): DotFun {
   const out: DotFun["entries"] = [];
+  let isFromAOnly = true;
   let i = 0;
   let j = 0;
   while (i < a.entries.length || j < b.entries.length) {
@@ -203,11 +212,14 @@ function joinFuns(a: DotFun, ca: CausalContext, b: DotFun, cb: CausalContext): D
       if (!cb.contains(x!.dot.replica, x!.dot.counter)) out.push(x!);
       i++;
     } else {
-      if (!ca.contains(y!.dot.replica, y!.dot.counter)) out.push(y!);
+      if (!ca.contains(y!.dot.replica, y!.dot.counter)) {
+        out.push(y!);
+        isFromAOnly = false;
+      }
       j++;
     }
   }
-  return new DotFun(out);
+  return isFromAOnly && out.length === a.entries.length ? a : new DotFun(out);
 }
 
 function joinMaps(a: DotMap, ca: CausalContext, b: DotMap, cb: CausalContext): DotMap {
@@ -223,10 +235,22 @@ function joinMaps(a: DotMap, ca: CausalContext, b: DotMap, cb: CausalContext): D
   } else {
     for (const key of a.entries.keys()) if (!b.entries.has(key)) onlyInA.add(key);
   }
-  for (const key of onlyInA) a.put(key, joinStores(a.take(key), ca, bottomStore(a.valueShape), cb));
+  for (const key of onlyInA) {
+    const mine = a.entries.get(key)!;
+    if (mine.kind !== "map") {
+      const joined = joinStores(mine, ca, bottomStore(a.valueShape), cb);
+      if (joined !== mine) a.put(key, joined);
+    } else a.put(key, joinStores(a.take(key), ca, bottomStore(a.valueShape), cb));
+  }
   // Results never alias `b`: set and fun joins build new arrays of immutable dots and values, and
   // nested map joins copy b's entries into a's own nested map.
-  for (const [key, nested] of b.entries) a.put(key, joinStores(a.take(key), ca, nested, cb));
+  for (const [key, nested] of b.entries) {
+    const mine = a.entries.get(key);
+    if (mine !== undefined && mine.kind !== "map") {
+      const joined = joinStores(mine, ca, nested, cb);
+      if (joined !== mine) a.put(key, joined);
+    } else a.put(key, joinStores(a.take(key), ca, nested, cb));
+  }
   return a;
 }
 
