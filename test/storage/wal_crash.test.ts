@@ -3,13 +3,20 @@
 // corrupted tails are cut off, never applied. Method: a 200-call workload with a reference model
 // (wal_model.ts) replayed over the simulator's SimDisk, which loses unsynced writes at random and
 // tears the last one: (a) exhaustively, crashing after every k-th mutating disk call; (b) randomly,
-// over many seeds with random fault rates and a bit flipped in the unsynced tail. A failure prints
+// over many seeds with random fault rates and a bit flipped in the unsynced tail, half of them
+// living on after recovery to append over the cut tail and crash a second time. A failure prints
 // the command that replays it. SHOAL_TIER=extended runs ten times as many random seeds.
 
 import { describe, expect, it } from "vitest";
 import { Prng } from "../../src/lib/prng.js";
 import type { SimDiskFaults } from "../../src/sim/sim_disk.js";
-import { recoveryCheck, type RunOutcome, workloadGenerate, workloadRun } from "./wal_model.js";
+import {
+  recoveryCheck,
+  type RunOutcome,
+  secondLifeCheck,
+  workloadGenerate,
+  workloadRun,
+} from "./wal_model.js";
 
 const isExtended = process.env["SHOAL_TIER"] === "extended";
 const replaySeed = process.env["SHOAL_WAL_SEED"];
@@ -75,6 +82,8 @@ describe("WAL crash consistency over SimDisk (T11)", () => {
       let problem: string | null;
       try {
         problem = recoveryCheck(workload, outcome);
+        // Half the runs live on: append over the cut tail, crash again, recover again.
+        if (problem === null && prng.chance(0.5)) problem = secondLifeCheck(outcome.disk, prng);
       } catch (error) {
         problem = `recovery threw ${String(error)}`;
       }
