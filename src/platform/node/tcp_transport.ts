@@ -47,6 +47,8 @@ export interface TcpTransportConfig {
   readonly reconnectDelayMsMin: number;
   /** Largest reconnection delay. */
   readonly reconnectDelayMsMax: number;
+  /** Idle time before TCP keepalive probes start, so a vanished peer's connection is noticed. */
+  readonly keepAliveDelayMs: number;
 }
 
 /** Defaults for a LAN cluster. */
@@ -58,6 +60,7 @@ export function tcpTransportConfigDefault(): TcpTransportConfig {
     handshakeTimeoutMs: 5_000,
     reconnectDelayMsMin: 50,
     reconnectDelayMsMax: 5_000,
+    keepAliveDelayMs: 10_000,
   };
 }
 
@@ -319,6 +322,8 @@ export class TcpTransport implements Transport {
     this.connectionSequence += 1;
     const connection = new Connection(this.connectionSequence, socket, role, peerAddress, handshake);
     this.connections.add(connection);
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, this.options.config.keepAliveDelayMs);
     connection.handshakeCancel = this.options.clock.after(this.options.config.handshakeTimeoutMs, () => {
       connection.handshakeCancel = null;
       const level: CloseLevel = role === "acceptor" ? "warn" : "debug";
