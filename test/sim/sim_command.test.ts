@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { runSimCommand, type SimCommandOptions } from "../../src/cli/sim_command.js";
-import { parseJsonlHistory } from "../../src/check/parse_jsonl.js";
+import { parseJsonlHistory } from "../../src/check/index.js";
 import type { Workload } from "../../src/sim/workload.js";
 import { checkRegisterHistory } from "../../src/sim/workloads/register_check.js";
 import { workloads } from "../../src/sim/workloads.js";

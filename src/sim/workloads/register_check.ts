@@ -1,10 +1,7 @@
 // Checks a simulated history against the cas-register model of src/check, with a wall-clock budget.
 // Kept apart from the workload so every register-like workload reports verdicts the same way.
 
-import { checkHistory } from "../../check/checker.js";
-import type { HistoryEvent } from "../../check/history.js";
-import { casRegisterModel } from "../../check/models/register.js";
-import { pairEvents } from "../../check/operation.js";
+import { casRegisterModel, checkHistory, type HistoryEvent, pairEvents } from "../../check/index.js";
 
 /** The checker's verdict on one history, with a one-line reason when it is not `ok`. */
 export interface RegisterCheck {
