@@ -9,6 +9,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { BadInputError, LimitExceededError } from "../../src/errors.js";
 import { bytesEqual } from "../../src/lib/bytes.js";
 import { Prng } from "../../src/lib/prng.js";
 import { nodeHandshakeCrypto, randomNonce } from "../../src/platform/node/node_crypto.js";
@@ -127,6 +128,15 @@ describe("TcpTransport between transports in one process", () => {
     } finally {
       await silent.close();
     }
+  });
+
+  it("refuses malformed addresses and oversized frames with typed errors, not a crash", async () => {
+    const a = await started({ limits: { frameBytesMax: 2_048 } });
+    for (const bad of ["no-port", "host:", "host:99999", ":80", "host:8x"]) {
+      expect(() => a.send(address(bad), Uint8Array.of(1))).toThrow(BadInputError);
+    }
+    expect(() => a.send(address("127.0.0.1:9"), new Uint8Array(2_045))).toThrow(LimitExceededError);
+    expect(a.send(address("127.0.0.1:9"), new Uint8Array(2_044))).toBe("queued");
   });
 
   it("bounds the peer table: a new peer is refused while all are busy and admitted once one is idle", async () => {

@@ -11,7 +11,7 @@ import { type AddressInfo, createServer, type Server, type Socket, connect as so
 import type { Cancel, Clock } from "../../env/clock.js";
 import type { Logger } from "../../env/logger.js";
 import type { FrameHandler, SendResult, Transport } from "../../env/transport.js";
-import { LimitExceededError } from "../../errors.js";
+import { BadInputError, LimitExceededError } from "../../errors.js";
 import { assert } from "../../lib/assert.js";
 import { Prng } from "../../lib/prng.js";
 import type { Limits } from "../../limits.js";
@@ -207,13 +207,16 @@ export class TcpTransport implements Transport {
 
   /**
    * Queues a copy of `frame` for `to`. Returns "full" when that peer's queue (or the peer table) is
-   * at its limit, "closed" after close(). Throws LimitExceededError for a frame above frameBytesMax:
-   * no peer would accept it.
+   * at its limit, "closed" after close(). Throws LimitExceededError for a frame above frameBytesMax
+   * (no peer would accept it) and BadInputError for an address that is not `host:port`.
    */
   send(to: Address, frame: Uint8Array): SendResult {
     if (this.isClosed) return "closed";
     assert(to !== this.localAddress, "a member does not send to itself");
     assert(frame.byteLength > 0, "a frame carries at least one byte");
+    // Addresses may come from gossip: a malformed one is bad input, not a reason to crash.
+    if (!this.peers.has(to) && addressParse(to) === null)
+      throw new BadInputError(`malformed address "${to}"`);
     const frameBytes = frameHeaderBytes + frame.byteLength;
     if (frameBytes > this.options.limits.frameBytesMax) {
       throw new LimitExceededError("frameBytesMax", frameBytes, this.options.limits.frameBytesMax);
@@ -287,7 +290,9 @@ export class TcpTransport implements Transport {
       this.counters.framesDropped += peer.queue.clear();
       return;
     }
-    const { host, port } = addressParse(peer.address);
+    const parsed = addressParse(peer.address);
+    assert(parsed !== null, "send() admits only well-formed addresses");
+    const { host, port } = parsed;
     const socket = socketConnect({ host, port, noDelay: true });
     const connection = this.connectionCreate(socket, "dialer", peer.address);
     peer.dialing = connection;
@@ -543,13 +548,14 @@ export function addressFormat(host: string, port: number): Address {
   return (host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`) as Address;
 }
 
-/** Splits `host:port` (or `[v6]:port`); a malformed address is a caller bug (assertion). */
-export function addressParse(address: Address): { host: string; port: number } {
+/** Splits `host:port` (or `[v6]:port`); null when the address is malformed. */
+export function addressParse(address: Address): { host: string; port: number } | null {
   const colon = address.lastIndexOf(":");
-  assert(colon > 0, `address without a port: ${address}`);
+  if (colon <= 0) return null;
   let host = address.slice(0, colon);
   if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
-  const port = Number(address.slice(colon + 1));
-  assert(Number.isInteger(port) && port > 0 && port < 65536, `bad port in ${address}`);
+  const portText = address.slice(colon + 1);
+  const port = Number(portText);
+  if (!/^\d{1,5}$/.test(portText) || port < 1 || port > 65535 || host.length === 0) return null;
   return { host, port };
 }
