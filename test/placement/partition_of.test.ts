@@ -7,7 +7,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { utf8 } from "../../src/lib/hash.js";
-import { partitionCountMax, partitionOf } from "../../src/protocol/placement/index.js";
+import {
+  groupOfPartition,
+  partitionCountMax,
+  partitionOf,
+  partitionOfGroup,
+} from "../../src/protocol/placement/index.js";
+import { groupId, partitionId } from "../../src/types.js";
 import { unicodeString } from "./arbitraries.js";
 
 function chiSquare(counts: readonly number[]): number {
@@ -79,6 +85,15 @@ describe("partitionOf", () => {
     }
     // Independent hashes agree with probability 1/1024; allow a handful.
     expect(same).toBeLessThan(10);
+  });
+
+  it("maps partitions to Raft groups 1 + p and back, keeping group 0 for the configuration", () => {
+    for (let p = 0; p < 64; p++) {
+      const group = groupOfPartition(partitionId(p));
+      expect(group).toBe(p + 1);
+      expect(partitionOfGroup(group)).toBe(p);
+    }
+    expect(partitionOfGroup(groupId(0))).toBeNull();
   });
 
   it("refuses a partition count outside [1, partitionCountMax]", () => {

@@ -20,6 +20,7 @@ import {
   messageKindGroupRules,
   messageKinds,
   payloadDepthMax,
+  peekEnvelope,
   WireCodec,
   type WireMessage,
   wireVersion,
@@ -231,6 +232,24 @@ describe("wire codec: header checks", () => {
       );
       if (withGroup.kind === "ok") expect(withGroup.message.group).toBe(258);
     }
+  });
+
+  it("peeks at kind and group without decoding the payload", () => {
+    fc.assert(
+      fc.property(wireMessage, (message) => {
+        const peeked = peekEnvelope(encodeOk(message));
+        expect(peeked).toMatchObject({ kind: "ok", messageKind: message.kind, group: message.group ?? null });
+      }),
+      { numRuns: 200 },
+    );
+    expect(peekEnvelope(body(wireVersion, raftCode, 1, [0, 0, 0, 7, 0xc1]))).toMatchObject({
+      kind: "ok",
+      group: 7,
+    });
+    expect(peekEnvelope(body(9, raftCode, 1, []))).toMatchObject({
+      kind: "bad-frame",
+      reason: "unknown-version",
+    });
   });
 
   it("refuses bodies too short for their header or without a payload", () => {

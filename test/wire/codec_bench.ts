@@ -1,8 +1,9 @@
 // Measures encode + decode round trips per second of one AppendEntries-like message (7 scalars,
 // 4 entries of 128 B), the figure STACK.md measured for plain msgpackr (160k/s). Not a test: run
-// it by hand with `npx tsx test/wire/codec_bench.ts` (optionally `-- 2000000` round trips).
-// Method: warm up, then time batches of round trips with performance.now() and report the median
-// of five batches, with the body size, so a format change that costs speed shows up.
+// it by hand with `npx tsx test/wire/codec_bench.ts [roundTripsPerBatch]`. Method: warm up, then
+// time five batches of round trips and report the median rate by wall clock and by this process's
+// CPU time (process.cpuUsage), with the body size. On a shared machine the CPU-time rate is the
+// steadier of the two.
 
 import { limitsDefault } from "../../src/limits.js";
 import { type WireMessage, WireCodec, wireVersion } from "../../src/protocol/wire/index.js";
@@ -47,16 +48,22 @@ function main(): void {
   const message = appendEntriesLike();
   roundTrips(codec, message, Math.min(count, 50_000));
   const rates: number[] = [];
+  const cpuRates: number[] = [];
   for (let batch = 0; batch < 5; batch++) {
     const start = performance.now();
+    const cpuStart = process.cpuUsage();
     roundTrips(codec, message, count);
+    const cpu = process.cpuUsage(cpuStart);
     rates.push(count / ((performance.now() - start) / 1000));
+    cpuRates.push(count / ((cpu.user + cpu.system) / 1e6));
   }
   rates.sort((a, b) => a - b);
+  cpuRates.sort((a, b) => a - b);
   const encoded = codec.encode(message);
   const bodyBytes = encoded.kind === "ok" ? encoded.body.byteLength : -1;
   const median = Math.round(rates[2]!);
   console.log(`wire round trips/s (encode+decode, AppendEntries-like, ${bodyBytes} B body): ${median}`);
+  console.log(`per CPU second: ${Math.round(cpuRates[2]!)}`);
   console.log(`batches: ${rates.map((rate) => Math.round(rate)).join(" ")}`);
 }
 

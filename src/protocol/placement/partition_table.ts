@@ -5,7 +5,7 @@
 // same table. The table is plain data: it travels in Raft entries and wire messages as it is.
 
 import { assert } from "../../lib/assert.js";
-import { type NodeId, type PartitionId, partitionId } from "../../types.js";
+import { type GroupId, groupId, type NodeId, type PartitionId, partitionId } from "../../types.js";
 import { assertPartitionCount, partitionCountDefault } from "./partition_of.js";
 import { RendezvousRanker, replicaCountLimit } from "./rendezvous.js";
 
@@ -111,6 +111,18 @@ export function bootstrapTable(members: readonly NodeId[], config: PlacementConf
   };
   assertTableInvariants(table);
   return table;
+}
+
+/** Returns the Raft group of `partition`: group 0 holds the configuration, group 1 + p partition p. */
+export function groupOfPartition(partition: PartitionId): GroupId {
+  assert(Number.isSafeInteger(partition) && partition >= 0, `bad partition ${partition}`);
+  return groupId(partition + 1);
+}
+
+/** Returns the partition whose Raft group is `group`, or null for group 0 (the configuration). */
+export function partitionOfGroup(group: GroupId): PartitionId | null {
+  assert(Number.isSafeInteger(group) && group >= 0, `bad group ${group}`);
+  return group === 0 ? null : partitionId(group - 1);
 }
 
 /** Returns partition `partition`'s voters, preferred leader first. */

@@ -159,7 +159,8 @@ export function describeEnvelope(message: WireMessage<unknown>, bodyBytes: numbe
   return `${message.kind}${group} v${message.version} ${bodyBytes} bytes`;
 }
 
-type HeaderResult =
+/** The outcome of {@link peekEnvelope}: the envelope's header fields, or why they are bad. */
+export type HeaderResult =
   | {
       readonly kind: "ok";
       readonly messageKind: MessageKind;
@@ -167,6 +168,14 @@ type HeaderResult =
       readonly headerBytes: number;
     }
   | { readonly kind: "bad-frame"; readonly reason: BadFrameReason; readonly detail: string };
+
+/**
+ * Reads a body's header (kind and group) without decoding its payload, for routing or counting a
+ * frame. Never throws. A body that passes here may still be refused by {@link WireCodec.decode}.
+ */
+export function peekEnvelope(body: Uint8Array): HeaderResult {
+  return decodeHeader(body);
+}
 
 function decodeHeader(body: Uint8Array): HeaderResult {
   if (body.byteLength < headerBytesWithoutGroup) return bad("too-short", `${body.byteLength} bytes`);

@@ -8,6 +8,7 @@ export {
   headerBytesWithGroup,
   headerBytesWithoutGroup,
   lengthPrefixBytes,
+  peekEnvelope,
   WireCodec,
 } from "./codec.js";
 export {
@@ -18,6 +19,6 @@ export {
   wireVersion,
 } from "./message.js";
 export { isPlainData, payloadDepthMax, plainDataProblem } from "./plain_data.js";
-export type { BadFrameReason, DecodeResult, EncodeResult, WireCodecConfig } from "./codec.js";
+export type { BadFrameReason, DecodeResult, EncodeResult, HeaderResult, WireCodecConfig } from "./codec.js";
 export type { GroupRule, MessageKind, WireMessage, WireObject, WireValue, WireVersion } from "./message.js";
 export type { PlainDataMode } from "./plain_data.js";
