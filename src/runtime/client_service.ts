@@ -1,0 +1,387 @@
+// Serving clients. A `client-request` names an operation; the member finds its partition
+// (partitionOf(placementKeyOf(op))), hence its group. A CP write on the group's leader becomes a
+// proposal carrying {clientId, sequence, logTimeMs (the leader's wall clock), operation}; once
+// applied it passes the partition's session table (exactly once, H10) and the CpMachine, and the
+// member that proposed it answers. A CP read takes a ReadIndex and is answered once the applied
+// index reaches it. A member that does not lead the group answers NOT_LEADER with the client
+// address of the leader it knows (or of the partition's first replica when it does not replicate
+// the partition); it never forwards, so a client always talks to the member that answers. No
+// leader: NO_LEADER at once. Every request has a deadline (its timeoutMs, capped): TIMEOUT.
+// AP structures are not served by this member: they answer UNAVAILABLE (see README.md).
+
+import type { Environment } from "../env/environment.js";
+import type { Logger } from "../env/logger.js";
+import type { ErrorCode } from "../errors.js";
+import type { ClientRequest, ClientResponse, RoutingTable } from "../protocol/client/messages.js";
+import { consistencyOf, isReadOnly, type Operation, placementKeyOf } from "../protocol/client/index.js";
+import { partitionOf } from "../protocol/placement/index.js";
+import type { WireMessage } from "../protocol/wire/index.js";
+import type { MachineResult } from "../structures/machine.js";
+import type { SessionOutcome } from "../structures/sessions.js";
+import {
+  type Address,
+  type ClientId,
+  type GroupId,
+  groupId,
+  type LogIndex,
+  type NodeId,
+  type Term,
+} from "../types.js";
+import { clientRequestCheck } from "./client_request.js";
+import { type ClusterConfig, commandEncode } from "./codec.js";
+import type { MemberOptions } from "./member_options.js";
+import type { Applied, RaftGroup } from "./raft_group.js";
+
+/** What the client service needs from its member. */
+export interface ClientHost {
+  readonly nodeId: NodeId;
+  readonly cluster: ClusterConfig | null;
+  readonly groups: ReadonlyMap<GroupId, RaftGroup>;
+  readonly options: MemberOptions;
+  readonly environment: Environment;
+  readonly logger: Logger;
+  readonly stats: { proposals: number };
+  addressOf(node: NodeId): Address | null;
+  frameSend(to: Address, message: WireMessage<unknown>): boolean;
+}
+
+interface Pending {
+  readonly requestId: number;
+  readonly from: Address;
+  readonly group: GroupId;
+  readonly startMs: number;
+  readonly deadlineMs: number;
+  readonly kind: "write" | "read";
+}
+
+interface PendingWrite extends Pending {
+  readonly term: Term;
+}
+
+interface PendingRead extends Pending {
+  readonly operation: Operation;
+  index: LogIndex | null;
+}
+
+/** Client requests in flight on one member, and how they are answered. */
+export class ClientService {
+  /** Writes by `${group}/${index}`. */
+  private readonly writes = new Map<string, PendingWrite>();
+  /** Reads by group, then by read id. */
+  private readonly reads = new Map<GroupId, Map<string, PendingRead>>();
+  private readCount = 0;
+  private readSequence = 0;
+
+  constructor(private readonly host: ClientHost) {}
+
+  /** Requests waiting for an answer. */
+  get pendingCount(): number {
+    return this.writes.size + this.readCount;
+  }
+
+  /** Handles one `client-request` payload from `from`. */
+  request(from: Address, payload: unknown): void {
+    const check = clientRequestCheck(payload, this.host.options.limits);
+    if (check.kind === "bad") {
+      this.host.logger.warn("client.bad_request", { from, reason: check.message });
+      this.respond(from, {
+        type: "error",
+        requestId: check.requestId,
+        code: check.code,
+        message: check.message,
+      });
+      return;
+    }
+    const request = check.request;
+    if (request.type === "routing") {
+      this.respond(from, { type: "routing", requestId: request.requestId, table: this.routingTable() });
+      this.host.options.hooks.requestDone?.("routing", "ok", 0);
+      return;
+    }
+    this.operation(from, request);
+  }
+
+  private operation(from: Address, request: Extract<ClientRequest, { type: "operation" }>): void {
+    const fail = (code: ErrorCode, message: string, leaderAddress?: string | null): void =>
+      this.respondError(from, request.requestId, code, message, leaderAddress ?? null);
+    const cluster = this.host.cluster;
+    if (cluster === null) {
+      fail("UNAVAILABLE", "the cluster has not formed yet");
+      return;
+    }
+    if (consistencyOf(request.operation) === "ap") {
+      fail("UNAVAILABLE", "AP structures are not served by this member version");
+      return;
+    }
+    if (this.pendingCount >= this.host.options.limits.pendingRequestsMax) {
+      fail("OVERLOADED", `${this.pendingCount} requests pending (pendingRequestsMax)`);
+      return;
+    }
+    const key = placementKeyOf(request.operation);
+    const partition = partitionOf(key.name, key.entryKey, cluster.table.partitionCount);
+    const group = this.host.groups.get(groupId(partition + 1));
+    if (group === undefined) {
+      const first = cluster.table.partitions[partition]?.replicas[0] ?? null;
+      fail(
+        "NOT_LEADER",
+        `partition ${partition} is not replicated here`,
+        first === null ? null : this.host.addressOf(first),
+      );
+      return;
+    }
+    const nowMs = this.host.environment.clock.nowMs();
+    const timeoutMs = Math.min(request.timeoutMs, this.host.options.requestTimeoutMsMax);
+    const base = {
+      requestId: request.requestId,
+      from,
+      group: group.group,
+      startMs: nowMs,
+      deadlineMs: nowMs + timeoutMs,
+    };
+    if (isReadOnly(request.operation)) this.readStart(group, base, request.operation, fail);
+    else this.writeStart(group, base, request, fail);
+  }
+
+  private writeStart(
+    group: RaftGroup,
+    base: Omit<Pending, "kind">,
+    request: Extract<ClientRequest, { type: "operation" }>,
+    fail: (code: ErrorCode, message: string, leaderAddress?: string | null) => void,
+  ): void {
+    const data = commandEncode({
+      clientId: request.clientId as ClientId,
+      sequence: request.sequence,
+      logTimeMs: this.host.environment.clock.wallMs(),
+      operation: request.operation,
+    });
+    const result = group.node.propose(data);
+    switch (result.kind) {
+      case "accepted": {
+        this.host.stats.proposals += 1;
+        this.host.options.hooks.proposed?.(group.group);
+        const key = `${group.group}/${result.index}`;
+        const previous = this.writes.get(key);
+        if (previous !== undefined) this.answerRetry(key, previous, null);
+        this.writes.set(key, { ...base, kind: "write", term: result.term });
+        return;
+      }
+      case "not-leader":
+      case "forwarded":
+        fail(
+          "NOT_LEADER",
+          `group ${group.group} is led by ${result.leader}`,
+          this.host.addressOf(result.leader),
+        );
+        return;
+      case "no-leader":
+        fail("NO_LEADER", `group ${group.group} has no leader`);
+        return;
+      case "overloaded":
+        fail("OVERLOADED", `group ${group.group} has too many uncommitted entries`);
+        return;
+      case "dropped":
+        fail("UNAVAILABLE", result.reason);
+        return;
+    }
+  }
+
+  private readStart(
+    group: RaftGroup,
+    base: Omit<Pending, "kind">,
+    operation: Operation,
+    fail: (code: ErrorCode, message: string, leaderAddress?: string | null) => void,
+  ): void {
+    this.readSequence += 1;
+    const readId = `${this.host.nodeId}/${this.readSequence}`;
+    const result = group.node.readIndex(readId);
+    switch (result.kind) {
+      case "pending": {
+        let byId = this.reads.get(group.group);
+        if (byId === undefined) {
+          byId = new Map();
+          this.reads.set(group.group, byId);
+        }
+        byId.set(readId, { ...base, kind: "read", operation, index: null });
+        this.readCount += 1;
+        return;
+      }
+      case "not-leader":
+        fail(
+          "NOT_LEADER",
+          `group ${group.group} is led by ${result.leader}`,
+          this.host.addressOf(result.leader),
+        );
+        return;
+      case "no-leader":
+        fail("NO_LEADER", `group ${group.group} has no leader`);
+        return;
+      case "overloaded":
+        fail("OVERLOADED", `group ${group.group} has too many pending reads`);
+        return;
+      case "dropped":
+        fail("UNAVAILABLE", result.reason);
+        return;
+    }
+  }
+
+  /** Answers the proposer of an applied entry, if this member proposed it. */
+  applied(group: RaftGroup, applied: Applied): void {
+    const key = `${group.group}/${applied.index}`;
+    const pending = this.writes.get(key);
+    if (pending === undefined) return;
+    if (pending.term !== applied.term || applied.outcome === null) {
+      // Another leader's entry replaced ours: it was never applied, so a retry is safe.
+      this.answerRetry(key, pending, group.leader);
+      return;
+    }
+    this.writes.delete(key);
+    this.answerOutcome(pending, applied.outcome);
+  }
+
+  private answerOutcome(pending: Pending, outcome: SessionOutcome<MachineResult>): void {
+    switch (outcome.kind) {
+      case "executed":
+      case "duplicate":
+        this.answerResult(pending, outcome.response);
+        return;
+      case "stale":
+        this.answerError(pending, "BAD_INPUT", "a newer request of this session was applied already");
+        return;
+      case "expired":
+        this.answerError(pending, "ABORTED", "the session expired; open a new session");
+        return;
+    }
+  }
+
+  private answerResult(pending: Pending, result: MachineResult): void {
+    if (result.kind === "refused") {
+      this.answerError(pending, "BAD_INPUT", result.message);
+      return;
+    }
+    this.respond(pending.from, { type: "result", requestId: pending.requestId, result: result.result });
+    this.done(pending, "ok");
+  }
+
+  private answerRetry(key: string, pending: Pending, leader: NodeId | null): void {
+    this.writes.delete(key);
+    const address = leader === null ? null : this.host.addressOf(leader);
+    this.respondError(
+      pending.from,
+      pending.requestId,
+      "NOT_LEADER",
+      "leadership changed; retry with the same sequence",
+      address,
+    );
+    this.done(pending, "NOT_LEADER");
+  }
+
+  private answerError(pending: Pending, code: ErrorCode, message: string): void {
+    this.respondError(pending.from, pending.requestId, code, message, null);
+    this.done(pending, code);
+  }
+
+  /** Records the index a pending read must wait for. */
+  readIndexKnown(group: RaftGroup, readId: string, index: LogIndex): void {
+    const pending = this.reads.get(group.group)?.get(readId);
+    if (pending !== undefined) pending.index = index;
+  }
+
+  /** Answers every read of `group` whose read index is applied. */
+  readsServe(group: RaftGroup): void {
+    const byId = this.reads.get(group.group);
+    if (byId === undefined || byId.size === 0) return;
+    for (const [readId, pending] of byId) {
+      if (pending.index === null || pending.index > group.appliedIndex) continue;
+      byId.delete(readId);
+      this.readCount -= 1;
+      this.answerResult(pending, group.read(pending.operation));
+    }
+  }
+
+  /** The group's leadership moved away from this member: in-flight requests go elsewhere. */
+  leadershipLost(group: RaftGroup, leader: NodeId | null): void {
+    for (const [key, pending] of this.writes)
+      if (pending.group === group.group) this.answerRetry(key, pending, leader);
+    const byId = this.reads.get(group.group);
+    if (byId === undefined) return;
+    const address = leader === null ? null : this.host.addressOf(leader);
+    for (const pending of byId.values()) {
+      this.respondError(pending.from, pending.requestId, "NOT_LEADER", "leadership changed", address);
+      this.done(pending, "NOT_LEADER");
+    }
+    this.readCount -= byId.size;
+    byId.clear();
+  }
+
+  /** Answers TIMEOUT to every request past its deadline. */
+  expire(nowMs: number): void {
+    if (this.pendingCount === 0) return;
+    for (const [key, pending] of this.writes) {
+      if (pending.deadlineMs > nowMs) continue;
+      this.writes.delete(key);
+      this.answerError(
+        pending,
+        "TIMEOUT",
+        "no answer within the request's timeout; retry with the same sequence",
+      );
+    }
+    for (const byId of this.reads.values()) {
+      for (const [readId, pending] of byId) {
+        if (pending.deadlineMs > nowMs) continue;
+        byId.delete(readId);
+        this.readCount -= 1;
+        this.answerError(pending, "TIMEOUT", "no answer within the request's timeout");
+      }
+    }
+  }
+
+  /** Answers every pending request with UNAVAILABLE (the member is stopping). */
+  closeAll(): void {
+    for (const pending of this.writes.values())
+      this.answerError(pending, "UNAVAILABLE", "the member is stopping");
+    for (const byId of this.reads.values())
+      for (const pending of byId.values()) this.answerError(pending, "UNAVAILABLE", "the member is stopping");
+    this.writes.clear();
+    this.reads.clear();
+    this.readCount = 0;
+  }
+
+  /** The routing table as this member sees it. */
+  routingTable(): RoutingTable {
+    const cluster = this.host.cluster;
+    if (cluster === null) return { partitionCount: 0, members: [], leaders: [], replicas: [], version: 0 };
+    const leaders = cluster.table.partitions.map(
+      (row) => this.host.groups.get(groupId(row.partition + 1))?.leader ?? null,
+    );
+    return {
+      partitionCount: cluster.table.partitionCount,
+      members: cluster.members.map((m) => ({ nodeId: m.nodeId, clientAddress: m.address })),
+      leaders,
+      replicas: cluster.table.partitions.map((row) => [...row.replicas]),
+      version: cluster.table.version,
+    };
+  }
+
+  private done(pending: Pending, outcome: string): void {
+    const durationMs = this.host.environment.clock.nowMs() - pending.startMs;
+    this.host.options.hooks.requestDone?.(pending.kind, outcome, durationMs);
+  }
+
+  private respondError(
+    to: Address,
+    requestId: number,
+    code: ErrorCode,
+    message: string,
+    leaderAddress: string | null,
+  ): void {
+    const response: ClientResponse =
+      leaderAddress === null
+        ? { type: "error", requestId, code, message }
+        : { type: "error", requestId, code, message, leaderAddress };
+    this.respond(to, response);
+  }
+
+  private respond(to: Address, response: ClientResponse): void {
+    this.host.frameSend(to, { version: 1, kind: "client-response", payload: response });
+  }
+}

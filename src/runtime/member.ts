@@ -1,0 +1,474 @@
+// The member: a multi-Raft host on one Environment (DESIGN.md rule 2), so the same code runs on
+// nodeEnvironment and on the simulator's SimEnvironment. One `clock.every(tickMs)` drives it all
+// (etcd's raft node loop, TigerBeetle's "do nothing in reaction to external events"); the transport
+// callback only enqueues. Each tick:
+//
+//   1. tick every Raft group;
+//   2. drain inbound frames (bounded) and step each into the right core by wire kind and group;
+//   3. for every group with a Ready: append the entries of ALL groups to the one WAL and sync ONCE
+//      (group commit), persist the hard states that changed term or vote, then send, apply and
+//      advance; serve ReadIndex reads once applied; snapshot and compact every N entries;
+//   4. send all Raft messages for one peer in one `raft-batch` frame (coalescing);
+//   5. expire client requests; check every core's invariants when asked.
+//
+// Durability of the commit index: term and vote are written before any message that depends on
+// them leaves; the commit index is written lazily (at snapshots and on stop). A recovered commit
+// index that lags is safe: Raft learns the commit again from the leader, and a restart re-applies
+// from the last snapshot up to the durable commit, then the rest as the leader re-announces it.
+
+import type { Cancel } from "../env/clock.js";
+import type { Environment } from "../env/environment.js";
+import type { Logger } from "../env/logger.js";
+import { assert } from "../lib/assert.js";
+import { BoundedQueue } from "../lib/bounded_queue.js";
+import { configOfVoters, type Message, type Ready } from "../protocol/raft/index.js";
+import { WireCodec, type WireMessage } from "../protocol/wire/index.js";
+import { type GroupRecovery, Wal } from "../storage/index.js";
+import { type Address, type GroupId, groupId, type LogIndex, type NodeId } from "../types.js";
+import { ClientService } from "./client_service.js";
+import {
+  type ClusterConfig,
+  type ClusterMember,
+  entryToWal,
+  type Hello,
+  type RaftBatch,
+  raftBatchValid,
+  raftMessageValid,
+  walSnapshotEncode,
+} from "./codec.js";
+import { clusterConfigBuild, configGroupVoters, Formation } from "./formation.js";
+import type { MemberOptions, MemberStats } from "./member_options.js";
+import { RaftGroup } from "./raft_group.js";
+import { type MemberStatus, memberStatusOf } from "./status.js";
+
+interface InboundFrame {
+  readonly from: Address;
+  readonly frame: Uint8Array;
+}
+
+/** One cluster member: Raft groups, the WAL, the client service, on one Environment. */
+export class Member {
+  readonly nodeId: NodeId;
+  readonly stats: MemberStats = {
+    ticks: 0,
+    framesReceived: 0,
+    framesDropped: 0,
+    framesInvalid: 0,
+    framesSent: 0,
+    sendsRefused: 0,
+    walSyncs: 0,
+    walEntries: 0,
+    snapshotsTaken: 0,
+    snapshotsInstalled: 0,
+    proposals: 0,
+  };
+  readonly groups = new Map<GroupId, RaftGroup>();
+  readonly wal: Wal;
+  readonly codec: WireCodec;
+  readonly logger: Logger;
+  readonly clients: ClientService;
+  readonly startedMs: number;
+  cluster: ClusterConfig | null = null;
+  /** The last time each peer was heard from (monotonic ms). */
+  readonly lastHeardMs = new Map<NodeId, number>();
+  private readonly formation: Formation;
+  private readonly inbound: BoundedQueue<InboundFrame>;
+  private readonly outbox = new Map<NodeId, [GroupId, Message][]>();
+  private readonly recovered = new Map<GroupId, GroupRecovery>();
+  private cancelTick: Cancel | null = null;
+  private isStopped = false;
+
+  constructor(
+    readonly environment: Environment,
+    readonly options: MemberOptions,
+  ) {
+    assert(options.tickMs > 0 && options.snapshotEntries > 0, "bad member options");
+    this.nodeId = options.nodeId;
+    this.logger = environment.logger.child({ node: options.nodeId });
+    this.codec = new WireCodec({ frameBytesMax: options.limits.frameBytesMax });
+    this.inbound = new BoundedQueue<InboundFrame>(options.inboundFramesMax);
+    this.startedMs = environment.clock.nowMs();
+    const self: ClusterMember = {
+      nodeId: options.nodeId,
+      address: environment.transport.localAddress,
+      adminAddress: options.adminAddress,
+    };
+    this.formation = new Formation(self, options.expect);
+    const walOptions =
+      options.walChecksum === null
+        ? { logger: this.logger }
+        : { logger: this.logger, checksum: options.walChecksum };
+    const { wal, recovery } = Wal.open(environment.disk, options.wal, walOptions);
+    this.wal = wal;
+    for (const group of recovery.groups) this.recovered.set(group.group, group);
+    this.clients = new ClientService(this);
+    const configGroup = this.recovered.get(groupId(0));
+    if (configGroup?.snapshot != null) this.groupsStart(null);
+    this.logger.info("member.opened", {
+      groupsRecovered: recovery.groups.length,
+      tail: recovery.tailReason,
+      tailTruncated: recovery.tailTruncated,
+      hasCluster: this.cluster !== null,
+    });
+  }
+
+  /** Starts the tick timer and the inbound handler. */
+  start(): void {
+    assert(this.cancelTick === null && !this.isStopped, "start() once");
+    this.environment.transport.onFrame((from, frame) => {
+      if (this.inbound.push({ from, frame }) === "full") this.stats.framesDropped += 1;
+    });
+    this.cancelTick = this.environment.clock.every(this.options.tickMs, () => this.tick());
+  }
+
+  /**
+   * Stops: no more ticks, answers pending clients with UNAVAILABLE, writes every group's commit
+   * index, closes the WAL. The Environment's owner closes the transport.
+   */
+  stop(): void {
+    if (this.isStopped) return;
+    this.isStopped = true;
+    this.cancelTick?.();
+    this.cancelTick = null;
+    this.clients.closeAll();
+    for (const group of this.groups.values()) this.commitPersist(group);
+    this.wal.close();
+    this.logger.info("member.stopped", {});
+  }
+
+  /** Whether stop() ran. */
+  get stopped(): boolean {
+    return this.isStopped;
+  }
+
+  /** The member's view of itself and the cluster, for the admin API and `shoal status`. */
+  status(): MemberStatus {
+    return memberStatusOf(this);
+  }
+
+  /** The address of a member by id, from the configuration or from formation. */
+  addressOf(node: NodeId): Address | null {
+    const member =
+      this.cluster?.members.find((m) => m.nodeId === node) ??
+      this.formation.others().find((m) => m.nodeId === node);
+    return member === undefined ? null : (member.address as Address);
+  }
+
+  /** One tick of the whole member. Exposed for tests that drive time by hand. */
+  tick(): void {
+    if (this.isStopped) return;
+    this.stats.ticks += 1;
+    for (const group of this.groups.values()) group.node.tick();
+    this.inboundDrain();
+    if (this.cluster === null || this.stats.ticks % this.options.helloIntervalTicks === 0) this.helloMaybe();
+    this.readyAll();
+    this.outboxFlush();
+    this.clients.expire(this.environment.clock.nowMs());
+    if (this.options.checkInvariants) for (const group of this.groups.values()) group.node.invariants();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Groups.
+
+  /** Creates every group this member replicates, from the WAL or fresh from `bootstrap`. */
+  private groupsStart(bootstrap: ClusterConfig | null): void {
+    assert(this.groups.size === 0, "groups start once");
+    const base = {
+      self: this.nodeId,
+      seed: this.environment.seed,
+      raft: this.options.raft,
+      sessions: this.options.sessions,
+    };
+    const recovery0 = this.recovered.get(groupId(0)) ?? null;
+    const config0 = new RaftGroup({
+      ...base,
+      group: groupId(0),
+      machineFactory: null,
+      bootstrapVoters: bootstrap === null ? [this.nodeId] : configGroupVoters(bootstrap),
+      bootstrapCluster: bootstrap,
+      recovery: recovery0,
+    });
+    const cluster = config0.cluster;
+    assert(cluster !== null, "group 0 holds the configuration");
+    this.cluster = cluster;
+    if (bootstrap !== null) this.configGroupPersist(config0);
+    if (configGroupVoters(cluster).includes(this.nodeId)) this.groups.set(groupId(0), config0);
+    for (const row of cluster.table.partitions) {
+      if (!row.replicas.includes(this.nodeId) && !row.learners.includes(this.nodeId)) continue;
+      const group = groupId(row.partition + 1);
+      this.groups.set(
+        group,
+        new RaftGroup({
+          ...base,
+          group,
+          machineFactory: this.options.machineFactory,
+          bootstrapVoters: row.replicas,
+          bootstrapCluster: null,
+          recovery: this.recovered.get(group) ?? null,
+        }),
+      );
+    }
+    this.recovered.clear();
+    this.logger.info("member.groups_started", { groups: this.groups.size, members: cluster.members.length });
+  }
+
+  /** Writes group 0's bootstrap snapshot, so a restart finds the configuration it formed with. */
+  private configGroupPersist(group: RaftGroup): void {
+    const snapshot = group.storage.snapshot();
+    const data = walSnapshotEncode(configOfVoters(snapshot.meta.config.voters), snapshot.data);
+    this.wal.saveSnapshot(
+      group.group,
+      { index: snapshot.meta.index, term: snapshot.meta.term, data },
+      "keep-log",
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Inbound.
+
+  private inboundDrain(): void {
+    const frames = this.inbound.drain(Math.min(this.inbound.size, this.options.inboundFramesPerTickMax));
+    for (const { from, frame } of frames) {
+      this.stats.framesReceived += 1;
+      const decoded = this.codec.decode(frame);
+      if (decoded.kind !== "ok") {
+        this.frameInvalid(from, `${decoded.reason}: ${decoded.detail}`);
+        continue;
+      }
+      this.frameStep(from, decoded.message);
+    }
+  }
+
+  private frameStep(from: Address, message: WireMessage): void {
+    switch (message.kind) {
+      case "raft-batch":
+        this.raftBatchStep(from, message.payload);
+        return;
+      case "client-request":
+        this.clients.request(from, message.payload);
+        return;
+      case "raft":
+      case "swim":
+      case "crdt-delta":
+      case "crdt-digest":
+      case "client-response":
+        // Not spoken by this member version: members coalesce Raft traffic into raft-batch frames.
+        this.frameInvalid(from, `unexpected kind ${message.kind}`);
+        return;
+    }
+  }
+
+  private frameInvalid(from: Address, reason: string): void {
+    this.stats.framesInvalid += 1;
+    this.logger.warn("member.frame_invalid", { from, reason });
+  }
+
+  private raftBatchStep(from: Address, payload: unknown): void {
+    if (!raftBatchValid(payload)) {
+      this.frameInvalid(from, "malformed raft-batch");
+      return;
+    }
+    const batch = payload as RaftBatch;
+    this.lastHeardMs.set(batch.from, this.environment.clock.nowMs());
+    if (batch.hello !== null) this.helloReceived(batch.hello);
+    for (const [group, message] of batch.messages) {
+      const host = this.groups.get(group);
+      if (host === undefined) continue; // A group this member does not (yet) replicate.
+      if (!raftMessageValid(message, this.nodeId) || message.from !== batch.from) {
+        this.frameInvalid(from, `malformed raft message for group ${group}`);
+        return;
+      }
+      host.node.step(message);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Formation.
+
+  private helloReceived(hello: Hello): void {
+    if (this.cluster !== null) {
+      // A member still forming asks; answer it with the configuration.
+      if (hello.cluster === null) this.helloSend(hello.member.address as Address);
+      return;
+    }
+    if (hello.cluster?.members.some((m) => m.nodeId === this.nodeId)) {
+      this.logger.info("member.cluster_adopted", { from: hello.member.nodeId });
+      this.groupsStart(hello.cluster);
+      return;
+    }
+    this.formation.observe(hello);
+  }
+
+  private helloMaybe(): void {
+    if (this.cluster === null && this.formation.isComplete()) {
+      const cluster = clusterConfigBuild(this.options.clusterName, this.formation.members(), {
+        partitionCount: this.options.partitionCount,
+        replicaCountMax: this.options.replicaCountMax,
+      });
+      this.logger.info("member.cluster_formed", { members: cluster.members.map((m) => m.nodeId).join(",") });
+      this.groupsStart(cluster);
+    }
+    if (this.cluster !== null) return;
+    const targets = new Set<string>(this.options.join);
+    for (const member of this.formation.others()) targets.add(member.address);
+    targets.delete(this.environment.transport.localAddress);
+    for (const target of targets) this.helloSend(target as Address);
+  }
+
+  private helloSend(to: Address): void {
+    const batch: RaftBatch = { from: this.nodeId, hello: this.formation.hello(this.cluster), messages: [] };
+    this.frameSend(to, { version: 1, kind: "raft-batch", payload: batch });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Ready: persist (one sync), send, apply, advance.
+
+  private readyAll(): void {
+    for (const group of this.groups.values()) this.outboxAdd(group.group, group.node.takeMessages());
+    const readies: [RaftGroup, Ready][] = [];
+    for (const group of this.groups.values())
+      if (group.node.hasReady()) readies.push([group, group.node.ready()]);
+    if (readies.length === 0) return;
+    this.readyPersist(readies);
+    for (const [group, ready] of readies) {
+      this.outboxAdd(group.group, ready.messages);
+      this.readyApply(group, ready);
+      group.node.advance(ready);
+      this.clients.readsServe(group);
+      this.snapshotMaybe(group);
+    }
+  }
+
+  /** Group commit: every group's entries in the WAL, then one sync, then the changed hard states. */
+  private readyPersist(readies: readonly [RaftGroup, Ready][]): void {
+    let entryCount = 0;
+    for (const [group, ready] of readies) {
+      if (ready.snapshot !== null) {
+        const data = walSnapshotEncode(ready.snapshot.meta.config, ready.snapshot.data);
+        const { index, term } = ready.snapshot.meta;
+        this.wal.saveSnapshot(group.group, { index, term, data }, "discard-log");
+      }
+      if (ready.entries.length > 0) {
+        this.wal.append(group.group, ready.entries.map(entryToWal));
+        entryCount += ready.entries.length;
+      }
+    }
+    if (entryCount > 0) {
+      const startMs = this.environment.clock.nowMs();
+      this.wal.sync();
+      this.stats.walSyncs += 1;
+      this.stats.walEntries += entryCount;
+      this.options.hooks.walSynced?.(this.environment.clock.nowMs() - startMs, entryCount);
+    }
+    for (const [group, ready] of readies) {
+      if (ready.snapshot !== null) {
+        group.storage.applySnapshot(ready.snapshot);
+        group.installSnapshot(ready.snapshot);
+        this.stats.snapshotsInstalled += 1;
+      }
+      group.storage.append(ready.entries);
+      const hard = ready.hardState;
+      if (hard === null) continue;
+      if (hard.term !== group.persistedTerm || hard.vote !== group.persistedVote) {
+        this.wal.saveHardState(group.group, hard);
+        group.persistedTerm = hard.term;
+        group.persistedVote = hard.vote;
+        group.persistedCommit = hard.commit;
+      }
+      group.storage.setHardState(hard);
+    }
+  }
+
+  private readyApply(group: RaftGroup, ready: Ready): void {
+    if (ready.softState !== null) {
+      group.leader = ready.softState.leader;
+      group.role = ready.softState.role;
+      if (ready.softState.role !== "leader") this.clients.leadershipLost(group, ready.softState.leader);
+      this.logger.debug("raft.soft_state", {
+        group: group.group,
+        role: ready.softState.role,
+        leader: ready.softState.leader,
+      });
+    }
+    for (const entry of ready.committedEntries) {
+      if (entry.index <= group.appliedIndex) continue; // Covered by a snapshot installed in this Ready.
+      this.clients.applied(group, group.apply(entry));
+    }
+    for (const read of ready.readStates) this.clients.readIndexKnown(group, read.requestId, read.index);
+  }
+
+  /** Every `snapshotEntries` applied entries: snapshot the machine, compact the log and the WAL. */
+  private snapshotMaybe(group: RaftGroup): void {
+    const applied = group.appliedIndex;
+    const storage = group.storage;
+    if (applied - storage.snapshot().meta.index < this.options.snapshotEntries) return;
+    if (applied > storage.hardState().commit || applied > this.wal.syncedLastIndex(group.group)) return;
+    const config = group.node.configStateAt(applied);
+    const data = group.stateEncode();
+    storage.compact(applied, data, config);
+    const term = storage.snapshot().meta.term;
+    this.commitPersist(group);
+    this.wal.saveSnapshot(
+      group.group,
+      { index: applied, term, data: walSnapshotEncode(config, data) },
+      "keep-log",
+    );
+    this.stats.snapshotsTaken += 1;
+    this.logger.debug("member.snapshot_taken", { group: group.group, index: applied });
+  }
+
+  /** Writes a group's commit index if it moved since it was last written. */
+  private commitPersist(group: RaftGroup): void {
+    const hard = group.storage.hardState();
+    if (hard.commit <= group.persistedCommit) return;
+    if (hard.commit > Math.max(this.wal.syncedLastIndex(group.group), group.storage.snapshot().meta.index))
+      return;
+    this.wal.saveHardState(group.group, hard);
+    group.persistedTerm = hard.term;
+    group.persistedVote = hard.vote;
+    group.persistedCommit = hard.commit as LogIndex;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Outbound.
+
+  private outboxAdd(group: GroupId, messages: readonly Message[]): void {
+    for (const message of messages) {
+      let queue = this.outbox.get(message.to);
+      if (queue === undefined) {
+        queue = [];
+        this.outbox.set(message.to, queue);
+      }
+      queue.push([group, message]);
+    }
+  }
+
+  /** One raft-batch frame per peer per tick, split in halves only if it exceeds a frame. */
+  private outboxFlush(): void {
+    for (const [peer, messages] of this.outbox) {
+      const address = this.addressOf(peer);
+      if (address === null) continue;
+      this.batchSend(address, messages);
+    }
+    this.outbox.clear();
+  }
+
+  private batchSend(to: Address, messages: readonly [GroupId, Message][]): void {
+    const batch: RaftBatch = { from: this.nodeId, hello: null, messages };
+    const sent = this.frameSend(to, { version: 1, kind: "raft-batch", payload: batch });
+    if (sent || messages.length < 2) return;
+    const half = Math.ceil(messages.length / 2);
+    this.batchSend(to, messages.slice(0, half));
+    this.batchSend(to, messages.slice(half));
+  }
+
+  /** Encodes and sends one frame; false only when it is too large for a frame. */
+  frameSend(to: Address, message: WireMessage<unknown>): boolean {
+    const encoded = this.codec.encode(message);
+    if (encoded.kind !== "ok") return false;
+    const result = this.environment.transport.send(to, encoded.body);
+    if (result === "queued") this.stats.framesSent += 1;
+    else this.stats.sendsRefused += 1;
+    return true;
+  }
+}
