@@ -180,6 +180,7 @@ export class Wal {
     const logger = options.logger ?? silentLogger;
     const crc32 = options.checksum ?? crc32Portable;
     const wal = new Wal(disk, config, logger, crc32);
+    wal.foldersEnsure();
     const { hardStates, snapshots } = groupFilesLoad(disk, wal.folders, crc32);
     const scanned = segmentsScan(disk, wal.folders.wal, config.recordPayloadBytesMax, crc32);
     const groups = groupsRecover(scanned, hardStates, snapshots);
@@ -456,6 +457,19 @@ export class Wal {
     this.lastCrc = parentCrc;
     this.stats.segmentsCreated += 1;
     this.logger.debug("wal.segment_created", { sequence });
+  }
+
+  /**
+   * Makes the storage folders' own entries durable (fsync of each folder and of its parents), so
+   * a power loss right after the first start cannot take the whole log folder with it.
+   */
+  private foldersEnsure(): void {
+    for (const folder of [this.folders.wal, this.folders.hardState, this.folders.snapshots]) {
+      this.disk.syncDirectory(folder);
+    }
+    const parts = this.config.folder === "" ? [] : this.config.folder.split("/");
+    for (let count = parts.length; count >= 0; count--)
+      this.disk.syncDirectory(parts.slice(0, count).join("/"));
   }
 
   /** Zeroes everything after the recovered end, so no stale byte can follow new records. */

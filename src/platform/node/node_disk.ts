@@ -126,7 +126,7 @@ export class NodeDisk implements Disk {
     }
   }
 
-  /** fsync of the folder itself: its creations, renames and removals are durable. */
+  /** fsync of the folder itself (created if missing): its creations, renames and removals are durable. */
   syncDirectory(folder: string): void {
     const absolute = this.absolute(folder);
     mkdirSync(absolute, { recursive: true });
