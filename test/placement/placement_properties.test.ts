@@ -15,6 +15,7 @@ import { Prng } from "../../src/lib/prng.js";
 import {
   bootstrapTable,
   describeTable,
+  partitionOf,
   type PartitionTable,
   type PlacementConfig,
   planPlacement,
@@ -176,6 +177,36 @@ function leaveDiff(before: PartitionTable, after: PartitionTable, leaver: NodeId
   expect(violations).toEqual([]);
   return lost;
 }
+
+describe("T10 placement: keys moved", () => {
+  it("moves about the newcomer's fair share of keys on a join, 3->4 and 5->6, and only to it", () => {
+    // The default shape, 20,000 map entries, 100 random name sets per size (fixed seed).
+    const config = placementConfigDefault();
+    const keysPerPartition = new Array<number>(config.partitionCount).fill(0);
+    for (let i = 0; i < 20_000; i++)
+      keysPerPartition[partitionOf("users", `user-${i}`, config.partitionCount)]! += 1;
+    const prng = Prng.fromSeed(statisticalSeed);
+    for (const size of [3, 5]) {
+      const ratios: number[] = [];
+      for (let trial = 0; trial < 100; trial++) {
+        const names = Array.from({ length: size + 1 }, (_, i) => nodeId(`m${i}-${prng.nextUint32()}`));
+        const before = bootstrapTable(names.slice(0, size), config);
+        const after = planPlacement(before, names).target;
+        let copies = 0;
+        for (const row of after.partitions) {
+          const gained = row.replicas.filter(
+            (node) => !before.partitions[row.partition]!.replicas.includes(node),
+          );
+          expect(gained.every((node) => node === names[size])).toBe(true);
+          copies += gained.length * keysPerPartition[row.partition]!;
+        }
+        ratios.push(copies / ((20_000 * 3) / (size + 1)));
+      }
+      expect(mean(ratios)).toBeGreaterThan(0.95);
+      expect(mean(ratios)).toBeLessThan(1.05);
+    }
+  });
+});
 
 describe("T10 placement: load spread", () => {
   it("spreads replicas and preferred leaders within the binomial bound", () => {

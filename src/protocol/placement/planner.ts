@@ -43,9 +43,11 @@ export interface SetMembersMove {
 export interface PartitionMove {
   /** Add `node` as a learner; promote it once caught up; remove a voter or a learner. */
   readonly kind: "add-learner" | "promote" | "remove";
+  /** The partition whose Raft group changes. */
   readonly partition: PartitionId;
   /** The row version this move was planned against. */
   readonly partitionVersion: number;
+  /** The node that joins, is promoted in, or leaves the group. */
   readonly node: NodeId;
 }
 

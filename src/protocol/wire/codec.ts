@@ -30,8 +30,9 @@ import { isPlainData, plainDataProblem } from "./plain_data.js";
 /** Bytes of the transport's length prefix, counted in frameBytesMax (limits.ts) with the body. */
 export const lengthPrefixBytes = 4;
 
-/** Bytes of the envelope header without a group, and with one. */
+/** Bytes of the envelope header without a group: version, kind, flags. */
 export const headerBytesWithoutGroup = 3;
+/** Bytes of the envelope header with a group: version, kind, flags, then the group as a u32. */
 export const headerBytesWithGroup = 7;
 
 /** The largest group id the header can carry. */
