@@ -5,7 +5,7 @@
 
 import { assert } from "../../lib/assert.js";
 import type { NodeId } from "../../types.js";
-import { type Update, updateSizeBytes } from "./messages.js";
+import { piggybackCountMax, type Update, updateSizeBytes } from "./messages.js";
 
 interface QueuedUpdate {
   readonly update: Update;
@@ -64,17 +64,26 @@ export class BroadcastQueue {
   take(bytesBudget: number, retransmitLimit: number): Update[] {
     assert(retransmitLimit >= 1, "retransmitLimit must be positive");
     if (bytesBudget <= 0 || this.byMember.size === 0) return [];
-    const candidates = [...this.byMember.values()].sort(
-      (a, b) => a.transmits - b.transmits || b.order - a.order,
-    );
+    // The map keeps insertion order and enqueue re-inserts, so walking it backwards is newest
+    // first; bucketing by transmit count then gives the send order without a sort.
+    const queued = [...this.byMember.values()];
+    const buckets: QueuedUpdate[][] = [];
+    for (let i = queued.length - 1; i >= 0; i--) {
+      const item = queued[i]!;
+      (buckets[item.transmits] ??= []).push(item);
+    }
     const taken: Update[] = [];
     let bytesUsed = 0;
-    for (const queued of candidates) {
-      if (bytesUsed + queued.sizeBytes > bytesBudget) continue;
-      bytesUsed += queued.sizeBytes;
-      taken.push(queued.update);
-      queued.transmits += 1;
-      if (queued.transmits >= retransmitLimit) this.byMember.delete(queued.update.member);
+    for (const bucket of buckets) {
+      if (bucket === undefined) continue;
+      for (const item of bucket) {
+        if (taken.length >= piggybackCountMax) break;
+        if (bytesUsed + item.sizeBytes > bytesBudget) continue;
+        bytesUsed += item.sizeBytes;
+        taken.push(item.update);
+        item.transmits += 1;
+        if (item.transmits >= retransmitLimit) this.byMember.delete(item.update.member);
+      }
     }
     assert(bytesUsed <= bytesBudget, "piggyback exceeds its byte budget");
     return taken;

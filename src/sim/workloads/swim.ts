@@ -231,6 +231,17 @@ class SwimRun {
   private wrongViews(): string[] {
     const wrong: string[] = [];
     const live = this.cluster.liveMembers();
+    // A cheap necessary condition first: each member counts exactly the up members as active.
+    const upCount = live.filter((name) => !this.departedMs.has(name)).length;
+    for (const observer of live) {
+      const expected = this.departedMs.has(observer) ? upCount : upCount - 1;
+      if (this.cluster.member(observer).activeMemberCount !== expected) {
+        wrong.push(
+          `${observer} counts ${this.cluster.member(observer).activeMemberCount} active members, not ${expected}`,
+        );
+        return wrong;
+      }
+    }
     for (const observer of live) {
       const core = this.cluster.member(observer);
       for (const subject of this.names) {
