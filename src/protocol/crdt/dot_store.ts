@@ -26,10 +26,6 @@ export type DotStore = DotSet | DotFun | DotMap;
 /** The most entries one decoded store level may claim. */
 export const STORE_ENTRIES_MAX = 1 << 24;
 
-function dotKey(replica: ReplicaId, counter: number): string {
-  return `${counter}:${replica}`;
-}
-
 /** A set of dots, kept sorted by {@link compareDots}. */
 export class DotSet {
   readonly kind = "set";
@@ -74,7 +70,9 @@ export class DotFun {
 export class DotMap {
   readonly kind = "map";
   readonly entries = new Map<string, DotStore>();
-  private readonly owners = new Map<string, string>();
+  /** replica → counter → owning key: nested maps avoid building a string per dot. */
+  private readonly owners = new Map<ReplicaId, Map<number, string>>();
+  private ownedDotCount = 0;
 
   constructor(readonly valueShape: StoreShape) {}
 
@@ -88,19 +86,21 @@ export class DotMap {
 
   /** Number of dots held at any depth below this map. */
   get dotCount(): number {
-    return this.owners.size;
+    return this.ownedDotCount;
   }
 
   /** The key whose nested store holds the dot, if any. */
   ownerOf(replica: ReplicaId, counter: number): string | undefined {
-    return this.owners.get(dotKey(replica, counter));
+    return this.owners.get(replica)?.get(counter);
   }
 
   /** Removes the entry at `key` and returns it (bottom if absent), keeping the dot index exact. */
   take(key: string): DotStore {
     const previous = this.entries.get(key);
     if (previous === undefined) return bottomStore(this.valueShape);
-    previous.forEachDot((dot) => this.owners.delete(dotKey(dot.replica, dot.counter)));
+    previous.forEachDot((dot) => {
+      if (this.owners.get(dot.replica)?.delete(dot.counter) === true) this.ownedDotCount -= 1;
+    });
     this.entries.delete(key);
     return previous;
   }
@@ -111,7 +111,12 @@ export class DotMap {
     if (store.isBottom) return;
     assert(shapeMatches(store, this.valueShape), "nested store has the wrong shape");
     this.entries.set(key, store);
-    store.forEachDot((dot) => this.owners.set(dotKey(dot.replica, dot.counter), key));
+    store.forEachDot((dot) => {
+      let byCounter = this.owners.get(dot.replica);
+      if (byCounter === undefined) this.owners.set(dot.replica, (byCounter = new Map()));
+      if (!byCounter.has(dot.counter)) this.ownedDotCount += 1;
+      byCounter.set(dot.counter, key);
+    });
   }
 
   clone(): DotMap {
@@ -119,7 +124,8 @@ export class DotMap {
     // Sets and funs are replaced, never mutated, by joins: sharing them is safe; maps are copied.
     for (const [key, store] of this.entries)
       copy.entries.set(key, store.kind === "map" ? store.clone() : store);
-    for (const [dot, key] of this.owners) copy.owners.set(dot, key);
+    for (const [replica, byCounter] of this.owners) copy.owners.set(replica, new Map(byCounter));
+    copy.ownedDotCount = this.ownedDotCount;
     return copy;
   }
 }

@@ -148,9 +148,12 @@ export class Replicator {
         this.deltaReceive(message, wallMs);
         return;
       case "ack":
+        // Acks from a member that is no longer a peer would only grow the map: ignore them.
+        if (!this.peers.includes(message.from)) return;
         this.acked.set(message.from, Math.max(this.acked.get(message.from) ?? 0, message.seq));
         return;
       case "nack":
+        if (!this.peers.includes(message.from)) return;
         // The peer holds less than we believed: restart from what it holds (full state if collected).
         this.acked.set(message.from, message.seq);
         this.lastSent.delete(message.from);
