@@ -190,6 +190,24 @@ describe("wire codec: bad frames never throw", () => {
     );
   });
 
+  it("refuses length fields that claim more than the body holds, without allocating them", () => {
+    // bin8 of 5 with 3 bytes, str of 5 with 3, array16 of 5 with 2, map16 of 2 with 1, a short
+    // bin inside an array, and 32-bit counts of 4 billion for an array, a map and a bin.
+    for (const hex of [
+      "c405010203",
+      "a5616263",
+      "dc0005c0c0",
+      "de0002a161c0",
+      "92c405010203",
+      "ddffffffff",
+      "dfffffffff",
+      "c6ffffffff00",
+    ]) {
+      const result = codec.decode(body(wireVersion, swimCode, 0, [...Buffer.from(hex, "hex")]));
+      expect(result, hex).toMatchObject({ kind: "bad-frame", reason: "bad-payload" });
+    }
+  });
+
   it("refuses trailing bytes after the payload", () => {
     const encoded = encodeOk({ version: wireVersion, kind: "swim", payload: [1, 2] });
     const result = codec.decode(Uint8Array.from([...encoded, 0x01]));
