@@ -5,6 +5,8 @@ import { Command } from "commander";
 import { registerCheckCommand } from "./check_command.js";
 import { registerDevCommand } from "./dev_command.js";
 import { registerSimCommand } from "./sim_command.js";
+import { registerStartCommand, structuresMachineFactory } from "./start_command.js";
+import { registerStatusCommand } from "./status_command.js";
 
 const program = new Command();
 program
@@ -15,5 +17,7 @@ program
 registerDevCommand(program);
 registerCheckCommand(program);
 registerSimCommand(program);
+registerStartCommand(program, structuresMachineFactory);
+registerStatusCommand(program);
 
 await program.parseAsync(process.argv);

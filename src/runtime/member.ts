@@ -136,6 +136,35 @@ export class Member {
     this.logger.info("member.stopped", {});
   }
 
+  /**
+   * Graceful leave, first half: asks every group this member leads to transfer leadership to its
+   * most caught-up live voter (thesis §3.10), then resolves once it leads none or after
+   * `timeoutMs`. Ticks keep running meanwhile; call stop() after.
+   */
+  handOff(timeoutMs: number): Promise<void> {
+    let transfers = 0;
+    for (const group of this.groups.values()) {
+      if (group.role !== "leader") continue;
+      const status = group.node.status();
+      const candidates = status.progress.filter(
+        (p) => p.id !== this.nodeId && status.config.voters.includes(p.id),
+      );
+      candidates.sort((a, b) => b.match - a.match);
+      const target = candidates[0];
+      if (target !== undefined && group.node.transferLeadership(target.id).kind === "started") transfers += 1;
+    }
+    this.logger.info("member.hand_off", { transfers });
+    const deadlineMs = this.environment.clock.nowMs() + timeoutMs;
+    return new Promise((resolve) => {
+      const check = (): void => {
+        const leading = [...this.groups.values()].some((g) => g.role === "leader");
+        if (!leading || this.isStopped || this.environment.clock.nowMs() >= deadlineMs) resolve();
+        else this.environment.clock.after(this.options.tickMs, check);
+      };
+      check();
+    });
+  }
+
   /** Whether stop() ran. */
   get stopped(): boolean {
     return this.isStopped;
