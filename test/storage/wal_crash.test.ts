@@ -5,7 +5,8 @@
 // tears the last one: (a) exhaustively, crashing after every k-th mutating disk call; (b) randomly,
 // over many seeds with random fault rates and a bit flipped in the unsynced tail, half of them
 // living on after recovery to append over the cut tail and crash a second time. A failure prints
-// the command that replays it. SHOAL_TIER=extended runs ten times as many random seeds.
+// the command that replays it. SHOAL_TIER=extended runs ten times as many random seeds and eight
+// disk seeds per crash point.
 
 import { describe, expect, it } from "vitest";
 import { Prng } from "../../src/lib/prng.js";
@@ -28,7 +29,8 @@ const tornAlways: SimDiskFaults = {
 
 function replayCommand(seed: number, crashAt: number | null): string {
   const crash = crashAt === null ? "" : ` SHOAL_WAL_CRASH_AT=${crashAt}`;
-  return `SHOAL_WAL_SEED=${seed}${crash} npx vitest run test/storage/wal_crash.test.ts`;
+  const tier = isExtended ? "SHOAL_TIER=extended " : "";
+  return `${tier}SHOAL_WAL_SEED=${seed}${crash} npx vitest run test/storage/wal_crash.test.ts`;
 }
 
 /** Flips one bit among the bytes written but not synced when the crash came (the unsynced tail). */
@@ -55,11 +57,20 @@ describe("WAL crash consistency over SimDisk (T11)", () => {
     const crashPoints =
       only === undefined ? Array.from({ length: mutations }, (_, i) => i + 1) : [Number(only)];
     const failures: string[] = [];
+    // Each crash point loses and tears a different subset of unsynced writes per disk seed.
+    const diskSeedCount = isExtended ? 8 : 1;
     for (const crashAt of crashPoints) {
-      const outcome = workloadRun(workload, seed * 100_003 + crashAt, tornAlways, crashAt);
-      expect(outcome.crashed).toBe(true);
-      const problem = recoveryCheck(workload, outcome);
-      if (problem !== null) failures.push(`${problem}\n  replay: ${replayCommand(seed, crashAt)}`);
+      for (let diskSeed = 0; diskSeed < diskSeedCount; diskSeed++) {
+        const outcome = workloadRun(
+          workload,
+          seed * 100_003 + crashAt + diskSeed * 7_919,
+          tornAlways,
+          crashAt,
+        );
+        expect(outcome.crashed).toBe(true);
+        const problem = recoveryCheck(workload, outcome);
+        if (problem !== null) failures.push(`${problem}\n  replay: ${replayCommand(seed, crashAt)}`);
+      }
     }
     expect(failures.slice(0, 3)).toEqual([]);
   });
