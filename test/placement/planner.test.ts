@@ -216,6 +216,10 @@ describe("applyMove", () => {
       expect(result.kind).toBe("rejected");
       if (result.kind === "rejected") expect(result.reason).toMatch(reason);
     }
+    for (const members of [[], [n("n1"), n("n1")]]) {
+      const result = applyMove(table, { kind: "set-members", tableVersion: 1, members });
+      expect(result.kind === "rejected" && result.reason).toMatch(/at least one|duplicate/);
+    }
     const single = bootstrapTable([n("solo")], config);
     const last: PlacementMove = { kind: "remove", partition: p0, partitionVersion: 1, node: n("solo") };
     const result = applyMove(single, last);

@@ -16,6 +16,7 @@ export {
   groupOfPartition,
   isSettled,
   membersMax,
+  membersProblem,
   normalizeMembers,
   partitionOfGroup,
   placeAll,

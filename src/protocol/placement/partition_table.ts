@@ -60,17 +60,24 @@ export function replicaCountFor(memberCount: number, replicaCountMax: number): n
 
 /**
  * Returns `members` sorted by id. Two members holding the same set in different orders get the
- * same list, which is what makes every member compute the same placement. Duplicates are a bug in
- * the caller's membership view and fail an assertion.
+ * same list, which is what makes every member compute the same placement. An empty, oversized or
+ * duplicated list is a bug in the caller's membership view and fails an assertion.
  */
 export function normalizeMembers(members: readonly NodeId[]): NodeId[] {
-  assert(members.length >= 1, "a placement needs at least one member");
-  assert(members.length <= membersMax, `${members.length} members > membersMax ${membersMax}`);
+  const problem = membersProblem(members);
+  assert(problem === null, problem ?? "");
+  return [...members].sort(compareNodeIds);
+}
+
+/** Returns why `members` cannot be a table's member set (empty, too many, a duplicate), or null. */
+export function membersProblem(members: readonly NodeId[]): string | null {
+  if (members.length < 1) return "a placement needs at least one member";
+  if (members.length > membersMax) return `${members.length} members > membersMax ${membersMax}`;
   const sorted = [...members].sort(compareNodeIds);
   for (let i = 1; i < sorted.length; i++) {
-    assert(sorted[i - 1] !== sorted[i], `duplicate member ${sorted[i]}`);
+    if (sorted[i - 1] === sorted[i]) return `duplicate member ${sorted[i]}`;
   }
-  return sorted;
+  return null;
 }
 
 /** Orders node ids by UTF-16 code units, the same on every platform. */

@@ -22,6 +22,7 @@ import type { NodeId, PartitionId } from "../../types.js";
 import {
   assertRowInvariants,
   assertTableInvariants,
+  membersProblem,
   normalizeMembers,
   type PartitionReplicas,
   type PartitionTable,
@@ -169,6 +170,9 @@ function applyMoveWith(
 ): ApplyMoveResult {
   if (move.kind === "set-members") {
     if (move.tableVersion !== table.version) return stale(move.tableVersion, table.version);
+    // A committed move reaches every member: refuse a bad one alike everywhere, never crash on it.
+    const problem = membersProblem(move.members);
+    if (problem !== null) return { kind: "rejected", reason: `${describeMove(move)}: ${problem}` };
     const members = normalizeMembers(move.members);
     return { kind: "applied", table: { ...table, version: table.version + 1, members } };
   }
