@@ -125,13 +125,14 @@ export class WireCodec {
     }
     const header = decodeHeader(body);
     if (header.kind === "bad-frame") return header;
-    const payloadBytes = body.subarray(header.headerBytes);
-    if (payloadBytes.byteLength === 0) return bad("too-short", "no payload");
+    const payloadBytes = body.byteLength - header.headerBytes;
+    if (payloadBytes === 0) return bad("too-short", "no payload");
     let payload: unknown;
     try {
-      // A plain Uint8Array view, so that msgpackr hands back Uint8Array (not Buffer) for bytes.
+      // A plain Uint8Array view of our own (msgpackr caches a DataView on its source): bytes then
+      // decode as Uint8Array even when the body is a Buffer.
       const offset = body.byteOffset + header.headerBytes;
-      payload = this.packr.unpack(new Uint8Array(body.buffer, offset, payloadBytes.byteLength));
+      payload = this.packr.unpack(new Uint8Array(body.buffer, offset, payloadBytes));
     } catch (error) {
       // msgpackr throws on truncation, trailing bytes, bad extension data and deep nesting
       // (a RangeError from the stack): all of them are the peer's fault, none is ours.
