@@ -11,23 +11,37 @@ export interface SeedRangeOutcome {
   readonly roundsMean: number;
   readonly lostOperations: number;
   readonly stateLosses: number;
+  /** The largest per-seed p99 of set-full stable latency, in virtual ms. */
+  readonly stableLatencyMsP99Max: number;
 }
 
 /** Runs seeds [first, last]; every `differentialEvery`-th seed also runs the delta/full differential. */
-export function runSeedRange(first: number, last: number, differentialEvery: number): SeedRangeOutcome {
+export function runSeedRange(
+  first: number,
+  last: number,
+  differentialEvery: number,
+  operations = 300,
+): SeedRangeOutcome {
   const failures: string[] = [];
   const rounds: number[] = [];
   let lostOperations = 0;
   let stateLosses = 0;
+  let stableLatencyMsP99Max = 0;
   for (let seed = first; seed <= last; seed++) {
     const differential = seed % differentialEvery === 0 ? "1" : "0";
-    const result = crdtWorkload.run({ seed, faults: null, trace: new Trace(), params: { differential } });
+    const result = crdtWorkload.run({
+      seed,
+      faults: null,
+      trace: new Trace(),
+      params: { differential, ops: String(operations) },
+    });
     rounds.push(result.figures["roundsUntilQuiet"] ?? Number.POSITIVE_INFINITY);
     lostOperations += result.figures["lostOperations"] ?? 0;
     stateLosses += result.figures["stateLosses"] ?? 0;
+    stableLatencyMsP99Max = Math.max(stableLatencyMsP99Max, result.figures["stableLatencyMsP99"] ?? 0);
     if (!result.ok) {
       failures.push(
-        `seed ${seed}: ${result.failures.slice(0, 3).join("; ")}\n  replay: npx tsx src/cli/main.ts sim --workload crdt --seed ${seed} --param differential=${differential}`,
+        `seed ${seed}: ${result.failures.slice(0, 3).join("; ")}\n  replay: npx tsx src/cli/main.ts sim --workload crdt --seed ${seed} --param differential=${differential} --param ops=${operations}`,
       );
     }
   }
@@ -37,5 +51,6 @@ export function runSeedRange(first: number, last: number, differentialEvery: num
     roundsMean: rounds.reduce((a, b) => a + b, 0) / rounds.length,
     lostOperations,
     stateLosses,
+    stableLatencyMsP99Max,
   };
 }

@@ -25,6 +25,7 @@ import {
   settleOps,
 } from "./crdt/checks.js";
 import { CrdtCluster, type CrdtNode, workloadReplicatorConfig } from "./crdt/cluster.js";
+import { StableLatencyTracker } from "./crdt/latency.js";
 import { applyOp, type OpRecord, planOp, valueText, workloadKeys } from "./crdt/ops.js";
 
 /** Tunables of one run. */
@@ -71,8 +72,10 @@ export function runCrdtSimulation(
     faults: profile.linkFaults,
     seed,
   });
+  const latency = new StableLatencyTracker();
   const ticker = (): void => {
     cluster.tick();
+    latency.check(cluster.upNodes(), scheduler.nowMs);
     scheduler.after(tickMs, ticker);
   };
   scheduler.after(tickMs, ticker);
@@ -106,10 +109,18 @@ export function runCrdtSimulation(
     const node = prngs.ops.pick(cluster.upNodes());
     const record = applyOp(i, plan, node.replicator!, cluster.wallMs(node), params.mutants);
     if (record !== null) ops.push(record);
+    if (record !== null) latency.track(record, scheduler.nowMs);
     cluster.flush(node);
   }
   figures.operations = ops.length;
-  return finish(cluster, ops, params, figures, profile);
+  const outcome = finish(cluster, ops, params, figures, profile);
+  const { p50, p95, p99 } = latency.percentiles();
+  Object.assign(outcome.figures, {
+    stableLatencyMsP50: p50,
+    stableLatencyMsP95: p95,
+    stableLatencyMsP99: p99,
+  });
+  return outcome;
 }
 
 function churnStep(
