@@ -233,6 +233,33 @@ describe("TcpTransport under hostile input", () => {
   });
 });
 
+describe("TcpTransport under random garbage", () => {
+  it("closes each of 40 concurrent garbage connections with exactly one line, serving a good peer meanwhile", async () => {
+    const logger = recordingLogger();
+    const b = await started({ secret: "right", logger, config: { handshakeTimeoutMs: 300 } });
+    const good = await started({ secret: "right" });
+    const atB = inbox(b);
+    const port = Number(b.localAddress.split(":")[1]);
+    const prng = Prng.fromSeed(7);
+    const sockets: Socket[] = [];
+    for (let i = 0; i < 40; i++) {
+      // Random lengths and contents: some announce huge frames, some short ones that never
+      // complete, some complete frames of noise. Every one must end in exactly one line.
+      const blob = Uint8Array.from({ length: 1 + prng.below(300) }, () => prng.below(256));
+      if (i % 3 === 0) blob.set([0, 0, 0, 8], 0);
+      sockets.push(await rawSend("127.0.0.1", port, blob));
+      good.send(b.localAddress, Uint8Array.of(i + 1));
+    }
+    await waitFor(() => closedLines(logger.events).length >= 40, 10_000, "40 closed connections");
+    await waitFor(() => atB.length === 40, 5_000, "the good peer's 40 frames");
+    await new Promise((resolve) => setTimeout(resolve, 400)); // Any second line would surface now.
+    expect(closedLines(logger.events)).toHaveLength(40);
+    expect(atB.map((message) => message.frame[0])).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(b.connectionCount).toBe(1);
+    for (const socket of sockets) socket.destroy();
+  });
+});
+
 async function expectOneLine(
   events: LoggedEvent[],
   act: () => Promise<unknown>,
