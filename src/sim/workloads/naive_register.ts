@@ -70,7 +70,11 @@ function decode(frame: Uint8Array): Message {
   return JSON.parse(decoder.decode(frame)) as Message;
 }
 
-/** A server: answers every request from its own copy, then replicates blindly. */
+/**
+ * A server: answers every request from its own copy, then replicates blindly. It does not
+ * deduplicate requests either: a duplicated request is applied and answered again, so a client may
+ * read the second answer (a cas that swapped, reported as failed).
+ */
 class RegisterServer implements Process {
   private value: Scalar = null;
   /** Whether a client changed the value since the last push. */
@@ -117,12 +121,12 @@ class RegisterServer implements Process {
         reply(true, message.value); // Acknowledged before replication: the deliberate bug.
         return;
       case "cas": {
-        const [from, to] = message.value as [Scalar, Scalar];
-        if (this.value !== from) {
+        const [expected, next] = message.value as [Scalar, Scalar];
+        if (this.value !== expected) {
           reply(false, message.value);
           return;
         }
-        this.store(to);
+        this.store(next);
         this.isDirty = true;
         reply(true, message.value);
         return;
@@ -237,7 +241,7 @@ function integerParam(
   const value = Number(raw);
   assert(
     Number.isSafeInteger(value) && value >= 1 && value <= max,
-    `--param ${name} must be an integer in 1..${max}`,
+    `${name === "members" ? "--members" : `--param ${name}`} must be an integer in 1..${max}, got "${raw}"`,
   );
   return value;
 }
