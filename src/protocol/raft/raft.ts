@@ -82,6 +82,7 @@ export class RaftNode {
     bytes: number;
   } | null = null;
   private leaderOfTerm: { term: Term; leader: NodeId } | null = null;
+  private appendPending = false;
 
   private outbox: Message[] = [];
   private withheld: Message[] = [];
@@ -265,7 +266,8 @@ export class RaftNode {
   hasReady(): boolean {
     if (this.outstanding !== null) return false;
     if (this.outbox.length > 0 || this.withheld.length > 0 || this.readStates.length > 0) return true;
-    if (this.log.unstableSnapshot !== null || this.log.unstableEntries().length > 0) return true;
+    if (this.appendPending || this.log.unstableSnapshot !== null || this.log.hasUnstableEntries())
+      return true;
     if (this.hardStateChanged() || this.softStateChanged()) return true;
     return this.log.unstableSnapshot === null && this.log.applied < this.log.committed;
   }
@@ -273,6 +275,7 @@ export class RaftNode {
   /** Takes the next batch of work. The caller must advance(ready) before taking another. */
   ready(): Ready {
     assert(this.outstanding === null, "advance() the previous Ready first");
+    this.flushAppends();
     const softState = this.softStateChanged() ? { leader: this.leader, role: this.role } : null;
     const hardState = this.hardStateChanged() ? this.hardState() : null;
     const ready: Ready = {
@@ -298,6 +301,7 @@ export class RaftNode {
    * appends never depend on unpersisted state, so a slow disk does not delay them (H12).
    */
   takeMessages(): Message[] {
+    this.flushAppends();
     const taken = this.outbox;
     this.outbox = [];
     return taken;
@@ -925,7 +929,9 @@ export class RaftNode {
       this.progress.get(this.id)?.maybeUpdate(this.log.lastIndex());
       this.maybeCommit();
     }
-    if (this.role === "leader") this.broadcastAppend();
+    // Appends leave at the next ready() or takeMessages(), so proposals between two of them share
+    // one append per follower (batching).
+    this.appendPending = true;
     return index as LogIndex;
   }
 
@@ -971,8 +977,20 @@ export class RaftNode {
     this.outbox.push({ ...message, from: this.id, term: this.term } as Message);
   }
 
+  private flushAppends(): void {
+    if (!this.appendPending) return;
+    this.appendPending = false;
+    if (this.role === "leader") this.broadcastAppend();
+  }
+
   private broadcastAppend(): void {
-    for (const id of this.progress.keys()) if (id !== this.id) this.sendAppend(id);
+    for (const id of this.progress.keys()) {
+      if (id === this.id) continue;
+      // Pipeline in the replicate state until the log is sent or the in-flight window is full.
+      for (let sent = this.sendAppend(id); sent && this.progress.get(id)?.state === "replicate"; ) {
+        sent = this.sendAppend(id, false);
+      }
+    }
   }
 
   private broadcastHeartbeat(): void {

@@ -163,6 +163,10 @@ export class RaftLog {
     this.committed = snapshot.meta.index;
   }
 
+  hasUnstableEntries(): boolean {
+    return this.unstable.length > 0;
+  }
+
   unstableEntries(): Entry[] {
     return [...this.unstable];
   }

@@ -1,6 +1,7 @@
 // The `raft-kv` simulation workload (T5): Raft cores serving a KV register map under faults, with
 // clients that retry, checked for linearizability, safety invariants and liveness after healing.
-// `--voters 3|5`, `--learners N`, `--clients N`, `--safety-ms N`, `--mutant M1|M2|M5|M7|M8|M9`.
+// `--voters 3|5`, `--learners N`, `--clients N`, `--safety-ms N`, `--mutant M1|M2|M5|M7|M8|M9`,
+// `--disk-ms N`, `--append-bytes N`, `--nemesis-ms N` (mutant hunts).
 
 import type { Workload, WorkloadResult, WorkloadRunOptions } from "../workload.js";
 import { raftFaultNames, raftMutantNames, raftRunParamsDefault, runRaftKv } from "./raft/raft_run.js";
@@ -33,6 +34,9 @@ export const raftKvWorkload: Workload = {
         safetyMs: paramNumber(options.params, "safety-ms", defaults.safetyMs),
         mutant,
         faults: options.faults,
+        diskLatencyMsMax: paramNumber(options.params, "disk-ms", defaults.diskLatencyMsMax),
+        appendBytesMax: paramNumber(options.params, "append-bytes", defaults.appendBytesMax),
+        nemesisIntervalMsMax: paramNumber(options.params, "nemesis-ms", defaults.nemesisIntervalMsMax),
       },
       options.trace,
     );

@@ -50,6 +50,12 @@ export interface RaftRunParams {
   readonly safetyMs: number;
   readonly mutant: string | null;
   readonly faults: readonly string[] | null;
+  /** Largest disk write latency (a larger one widens the window a crash can hit, for mutant hunts). */
+  readonly diskLatencyMsMax: number;
+  /** Most bytes of entries per append (1 sends one entry per message, as Figure 8 needs). */
+  readonly appendBytesMax: number;
+  /** Longest pause between two nemesis actions. */
+  readonly nemesisIntervalMsMax: number;
 }
 
 /** Defaults: 3 voters (5 on odd seeds), one learner, 4 clients, 3 virtual seconds of faults. */
@@ -61,6 +67,9 @@ export function raftRunParamsDefault(seed: number): RaftRunParams {
     safetyMs: 3000,
     mutant: null,
     faults: null,
+    diskLatencyMsMax: 3,
+    appendBytesMax: 4096,
+    nemesisIntervalMsMax: 400,
   };
 }
 
@@ -177,6 +186,7 @@ class RaftRun {
       ...base,
       raft: {
         ...base.raft,
+        appendBytesMax: this.params.appendBytesMax,
         mutants: {
           replyBeforePersist: mutant === "M1",
           readIndexBeforeTermCommit: mutant === "M2",
@@ -188,6 +198,7 @@ class RaftRun {
       sessions: { ...base.sessions, dedupe: mutant !== "M8" },
       clockRateDeviationMax: this.enabled.has("drift") ? 0.05 : 0,
       diskStallProbability: this.enabled.has("disk-stall") ? 0.02 : 0,
+      diskLatencyMsMax: this.params.diskLatencyMsMax,
     };
   }
 
@@ -399,7 +410,7 @@ class RaftRun {
     const step = () => {
       if (this.phase !== "safety") return;
       this.nemesisStep(this.prng.pick(kinds));
-      this.scheduler.after(this.prng.intBetween(100, 400), step);
+      this.scheduler.after(this.prng.intBetween(50, this.params.nemesisIntervalMsMax), step);
     };
     this.scheduler.after(this.prng.intBetween(200, 500), step);
   }
