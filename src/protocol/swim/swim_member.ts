@@ -10,7 +10,7 @@
 // the suspected member refutes by raising its incarnation, and an unrefuted suspicion becomes a
 // death after the (dynamic) suspicion timeout.
 
-import { assert } from "../../lib/assert.js";
+import { assert, assertNever } from "../../lib/assert.js";
 import { bytesEqual } from "../../lib/bytes.js";
 import type { Prng } from "../../lib/prng.js";
 import type { Address, NodeId } from "../../types.js";
@@ -34,7 +34,6 @@ import {
   type LeftUpdate,
   type MemberRecord,
   MemberState,
-  memberRecordSizeBytes,
   messageBaseSizeBytes,
   type PingRequestMessage,
   type PushPullMessage,
@@ -43,6 +42,9 @@ import {
   type Update,
   updateSizeBytes,
 } from "./messages.js";
+import { ProbeOrder } from "./probe_order.js";
+import { stateRecords, updateFromRecord } from "./push_pull.js";
+import { RelayTable } from "./relay_table.js";
 import { Suspicion } from "./suspicion.js";
 
 /** How this member was started. */
@@ -102,13 +104,6 @@ interface Probe {
   nacks: number;
 }
 
-interface Relay {
-  readonly requester: Address;
-  readonly requesterSequence: number;
-  readonly deadlineTick: number;
-  readonly wantsNack: boolean;
-}
-
 /** The share of the requester's remaining window a relay waits before it nacks. */
 const relayWindowFraction = 0.8;
 
@@ -126,7 +121,8 @@ export class SwimMember {
   private readonly broadcasts: BroadcastQueue;
   private readonly members = new Map<NodeId, MemberEntry>();
   private readonly suspicions = new Map<NodeId, Suspicion>();
-  private readonly relays = new Map<number, Relay>();
+  private readonly relays: RelayTable;
+  private readonly probeOrder: ProbeOrder;
   private readonly seeds: Address[];
   private nowTicks = 0;
   private incarnationValue: number;
@@ -134,8 +130,6 @@ export class SwimMember {
   private isLeaving = false;
   private activeCount = 0;
   private probe: Probe | null = null;
-  private probeOrder: NodeId[] = [];
-  private probeIndex = 0;
   private sequence: number;
   private nextProbeTick: number;
   private nextGossipTick: number;
@@ -163,6 +157,8 @@ export class SwimMember {
     this.seeds = options.seeds.filter((seed) => seed !== options.address);
     this.awareness = new Awareness(options.config.awarenessMax);
     this.broadcasts = new BroadcastQueue(options.config.membersMax);
+    this.relays = new RelayTable(options.config.relaysMax);
+    this.probeOrder = new ProbeOrder(this.prng, 2 * options.config.membersMax);
     this.sequence = this.prng.below(0x4000_0000);
     // Random phases keep members that start together from probing and gossiping in lockstep.
     this.nextProbeTick = 1 + this.prng.below(options.config.probeIntervalTicks);
@@ -258,6 +254,8 @@ export class SwimMember {
       case "push-pull":
         this.pushPullReceived(from, message);
         return;
+      default:
+        assertNever(message, "unknown SWIM message");
     }
   }
 
@@ -407,9 +405,8 @@ export class SwimMember {
       this.awareness.applyDelta(-1);
       return;
     }
-    const relay = this.relays.get(sequence);
+    const relay = this.relays.takeAnswered(sequence);
     if (relay === undefined) return; // A late or duplicate ack.
-    this.relays.delete(sequence);
     this.sendWithPiggyback(relay.requester, (piggyback) => ({
       kind: "ack",
       sequence: relay.requesterSequence,
@@ -419,42 +416,36 @@ export class SwimMember {
   }
 
   private probeTargetNext(): MemberEntry | null {
-    assert(this.probeOrder.length <= 2 * this.config.membersMax, "probe order over its bound");
-    for (let scanned = 0; scanned <= this.probeOrder.length + 1; scanned++) {
-      if (this.probeIndex >= this.probeOrder.length) {
-        this.probeOrder = this.prng.shuffle(
-          [...this.members.values()].filter((entry) => isActiveState(entry.state)).map((entry) => entry.id),
-        );
-        this.probeIndex = 0;
-        if (this.probeOrder.length === 0) return null;
-      }
-      const entry = this.members.get(this.probeOrder[this.probeIndex]!);
-      this.probeIndex += 1;
-      if (entry !== undefined && isActiveState(entry.state)) return entry;
-    }
-    return null;
-  }
-
-  private probeOrderInsert(member: NodeId): void {
-    // A new member goes at a random place in the rest of this round, so it is probed soon.
-    const at = this.probeIndex + this.prng.below(this.probeOrder.length - this.probeIndex + 1);
-    this.probeOrder.splice(at, 0, member);
+    const member = this.probeOrder.next(
+      (id) => {
+        const entry = this.members.get(id);
+        return entry !== undefined && isActiveState(entry.state);
+      },
+      () => [...this.members.values()].filter((entry) => isActiveState(entry.state)).map((entry) => entry.id),
+    );
+    return member === null ? null : this.members.get(member)!;
   }
 
   // --- Relaying (indirect probes for others) -------------------------------------------------
 
   private relayStart(from: Address, message: PingRequestMessage): void {
-    if (this.relays.size >= this.config.relaysMax) {
+    const sequence = this.sequenceNext();
+    const isAdded = this.relays.add(sequence, {
+      requester: from,
+      requesterSequence: message.sequence,
+      // A peer's timeout is clamped to the longest window a healthy requester could have.
+      deadlineTick:
+        this.nowTicks +
+        Math.min(
+          ticksFromMs(message.relayTimeoutMs, this.config.tickMs),
+          this.config.probeIntervalTicks * this.config.awarenessMax,
+        ),
+      wantsNack: message.wantsNack && this.config.isNackEnabled,
+    });
+    if (!isAdded) {
       this.counters.relaysRefused += 1;
       return;
     }
-    const sequence = this.sequenceNext();
-    this.relays.set(sequence, {
-      requester: from,
-      requesterSequence: message.sequence,
-      deadlineTick: this.nowTicks + ticksFromMs(message.relayTimeoutMs, this.config.tickMs),
-      wantsNack: message.wantsNack && this.config.isNackEnabled,
-    });
     this.sendWithPiggyback(message.targetAddress, (piggyback) => ({
       kind: "ping",
       sequence,
@@ -465,15 +456,12 @@ export class SwimMember {
   }
 
   private tickRelays(): void {
-    for (const [sequence, relay] of this.relays) {
-      if (this.nowTicks < relay.deadlineTick) continue;
-      this.relays.delete(sequence);
-      if (relay.wantsNack) {
-        this.outbox.push({
-          to: relay.requester,
-          message: { kind: "nack", sequence: relay.requesterSequence, source: this.id },
-        });
-      }
+    for (const relay of this.relays.takeExpired(this.nowTicks)) {
+      if (!relay.wantsNack) continue;
+      this.outbox.push({
+        to: relay.requester,
+        message: { kind: "nack", sequence: relay.requesterSequence, source: this.id },
+      });
     }
   }
 
@@ -553,8 +541,7 @@ export class SwimMember {
   }
 
   private pushPullReceived(from: Address, message: PushPullMessage): void {
-    for (const record of message.members)
-      this.applyUpdate(SwimMember.updateFromRecord(record, message.source));
+    for (const record of message.members) this.applyUpdate(updateFromRecord(record, message.source));
     if (!message.isResponse) this.pushPullSend(from, true, message.isJoin);
   }
 
@@ -566,21 +553,8 @@ export class SwimMember {
       state: this.isLeaving ? MemberState.Left : MemberState.Alive,
       metadata: this.metadataValue,
     };
-    const records: MemberRecord[] = [self];
-    let bytes = messageBaseSizeBytes({ kind: "gossip", source: this.id, piggyback: [] });
-    bytes += memberRecordSizeBytes(self);
-    // Alive and suspect members first: if the state must be cut, the dead are the least useful.
-    const entries = [...this.members.values()].sort(
-      (a, b) => Number(isActiveState(b.state)) - Number(isActiveState(a.state)),
-    );
-    for (const entry of entries) {
-      const record = SwimMember.viewOf(entry);
-      const size = memberRecordSizeBytes(record);
-      if (bytes + size > this.config.pushPullBytesMax) break;
-      bytes += size;
-      records.push(record);
-    }
-    return records;
+    const others = [...this.members.values()].map(SwimMember.viewOf);
+    return stateRecords(self, others, this.config.pushPullBytesMax);
   }
 
   // --- Applying updates (precedence in member_state.ts) ---------------------------------------
@@ -643,7 +617,7 @@ export class SwimMember {
       const added: MemberEntry = { ...SwimMember.entryFrom(update), stateChangeTick: this.nowTicks };
       this.members.set(added.id, added);
       this.activeCount += 1;
-      this.probeOrderInsert(added.id);
+      this.probeOrder.insert(added.id);
       this.broadcasts.enqueue(update);
       this.emit(MembershipEventKind.Joined, added);
       return;
@@ -658,7 +632,7 @@ export class SwimMember {
     this.suspicions.delete(entry.id);
     this.broadcasts.enqueue(update);
     if (!isActiveState(previous)) {
-      this.probeOrderInsert(entry.id);
+      this.probeOrder.insert(entry.id);
       this.emit(MembershipEventKind.Joined, entry);
     } else if (previous === MemberState.Suspect) this.emit(MembershipEventKind.Alive, entry);
     if (isActiveState(previous) && isChanged) this.emit(MembershipEventKind.Updated, entry);
@@ -813,25 +787,5 @@ export class SwimMember {
       state: MemberState.Alive,
       stateChangeTick: 0,
     };
-  }
-
-  private static updateFromRecord(record: MemberRecord, source: NodeId): Update {
-    switch (record.state) {
-      case MemberState.Alive:
-        return {
-          kind: "alive",
-          member: record.member,
-          address: record.address,
-          incarnation: record.incarnation,
-          metadata: record.metadata,
-        };
-      case MemberState.Suspect:
-      case MemberState.Dead:
-        // A remote death is taken as a suspicion: we give the member its own chance to refute
-        // rather than import a verdict (memberlist's mergeState).
-        return { kind: "suspect", member: record.member, incarnation: record.incarnation, from: source };
-      case MemberState.Left:
-        return { kind: "left", member: record.member, incarnation: record.incarnation };
-    }
   }
 }
