@@ -226,8 +226,9 @@ export class SimDisk implements Disk {
   }
 
   exists(path: string): boolean {
+    if (this.visibleEntries.has(path)) return true; // Names of existing files were checked on creation.
     assertPath(path);
-    return this.visibleEntries.has(path);
+    return false;
   }
 
   size(path: string): number {
@@ -390,10 +391,10 @@ export class SimDisk implements Disk {
   }
 
   private inode(path: string): Inode {
-    assertPath(path);
     const inode = this.visibleEntries.get(path);
-    assert(inode !== undefined, `no such file "${path}"`);
-    return inode;
+    if (inode !== undefined) return inode; // Names of existing files were checked on creation.
+    assertPath(path);
+    assert(false, `no such file "${path}"`);
   }
 
   private mutated(): void {
