@@ -11,6 +11,9 @@
 //   4. send all Raft messages for one peer in one `raft-batch` frame (coalescing);
 //   5. expire client requests; check every core's invariants when asked.
 //
+// Between ticks, arriving frames schedule one pass of steps 2–4 (processSoon), so replies do not
+// wait for the next tick; timeouts, heartbeats and elections still move only on ticks.
+//
 // Durability of the commit index: term and vote are written before any message that depends on
 // them leaves; the commit index is written lazily (at snapshots and on stop). A recovered commit
 // index that lags is safe: Raft learns the commit again from the leader, and a restart re-applies
@@ -76,6 +79,7 @@ export class Member {
   private readonly outbox = new Map<NodeId, [GroupId, Message][]>();
   private readonly recovered = new Map<GroupId, GroupRecovery>();
   private cancelTick: Cancel | null = null;
+  private processScheduled = false;
   private isStopped = false;
 
   constructor(
@@ -117,6 +121,7 @@ export class Member {
     assert(this.cancelTick === null && !this.isStopped, "start() once");
     this.environment.transport.onFrame((from, frame) => {
       if (this.inbound.push({ from, frame }) === "full") this.stats.framesDropped += 1;
+      this.processSoon();
     });
     this.cancelTick = this.environment.clock.every(this.options.tickMs, () => this.tick());
   }
@@ -194,6 +199,24 @@ export class Member {
     this.outboxFlush();
     this.clients.expire(this.environment.clock.nowMs());
     if (this.options.checkInvariants) for (const group of this.groups.values()) group.node.invariants();
+  }
+
+  /**
+   * Schedules one pass of step, persist, send and apply (no tick) as soon as the event loop is
+   * free, so a request or a reply does not wait for the next tick: latency is then a few fsyncs
+   * and round trips, not a few ticks. The callback still only schedules; frames that arrive
+   * together are handled in one pass (and one WAL sync).
+   */
+  private processSoon(): void {
+    if (this.processScheduled || this.isStopped || this.cancelTick === null) return;
+    this.processScheduled = true;
+    this.environment.clock.after(0, () => {
+      this.processScheduled = false;
+      if (this.isStopped) return;
+      this.inboundDrain();
+      this.readyAll();
+      this.outboxFlush();
+    });
   }
 
   // ---------------------------------------------------------------------------------------------
