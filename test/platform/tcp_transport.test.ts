@@ -260,6 +260,30 @@ describe("TcpTransport under random garbage", () => {
   });
 });
 
+describe("TcpTransport inbound memory budget", () => {
+  it("closes the connection whose partial frame takes the total past inboundBytesBufferedMax", async () => {
+    const logger = recordingLogger();
+    const b = await started({ secret: "right", logger, config: { inboundBytesBufferedMax: 8_192 } });
+    const good = await started({ secret: "right" });
+    const atB = inbox(b);
+    const port = Number(b.localAddress.split(":")[1]);
+    // Two distinct claimed addresses, so neither connection replaces the other as a duplicate.
+    const first = await authenticatedRaw("127.0.0.1", port, "right", "127.0.0.1:11");
+    first.write(Uint8Array.of(0, 1, 0, 0, ...new Uint8Array(5_000))); // 64 KiB announced, 5,000 sent.
+    await waitFor(() => b.stats().connectionsAccepted === 1, 5_000, "the first connection");
+    await expectOneLine(
+      logger.events,
+      async () => {
+        const second = await authenticatedRaw("127.0.0.1", port, "right", "127.0.0.1:12");
+        second.write(Uint8Array.of(0, 1, 0, 0, ...new Uint8Array(5_000))); // Together above 8 KiB.
+      },
+      /inbound buffer budget exceeded/,
+    );
+    good.send(b.localAddress, Uint8Array.of(5));
+    await waitFor(() => atB.length === 1, 5_000, "the good peer's frame");
+  });
+});
+
 async function expectOneLine(
   events: LoggedEvent[],
   act: () => Promise<unknown>,
@@ -287,13 +311,18 @@ function rawSend(host: string, port: number, bytes: Uint8Array): Promise<Socket>
   });
 }
 
-/** Completes a real handshake with the right secret, then announces a frame above frameBytesMax. */
-function authenticatedOversized(host: string, port: number, secret: string): Promise<void> {
+/** Completes a real handshake as a dialer with `secret`; resolves with the established socket. */
+function authenticatedRaw(
+  host: string,
+  port: number,
+  secret: string,
+  claimed = "127.0.0.1:1",
+): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const handshake = new Handshake(
       {
         clusterName: "test",
-        localAddress: address("127.0.0.1:1"),
+        localAddress: address(claimed),
         secret: new TextEncoder().encode(secret),
         crypto: nodeHandshakeCrypto,
       },
@@ -306,20 +335,23 @@ function authenticatedOversized(host: string, port: number, secret: string): Pro
     });
     socket.on("error", () => {});
     socket.on("data", (chunk) => {
+      if (handshake.isEstablished) return;
       const result = decoder.push(new Uint8Array(chunk));
       if (result.kind === "error") return reject(new Error("bad frame from the transport"));
       for (const frame of result.frames) {
-        if (handshake.isEstablished) continue;
         const step = handshake.step(frame);
         if (step.kind === "failed") return reject(new Error(step.failure));
         for (const out of step.frames) socket.write(frameEncode(out));
-        if (step.kind === "established") {
-          socket.write(Uint8Array.of(0x7f, 0xff, 0xff, 0xff)); // 2 GiB announced, never sent.
-          resolve();
-        }
+        if (step.kind === "established") return resolve(socket);
       }
     });
   });
+}
+
+/** Completes a real handshake with the right secret, then announces a frame above frameBytesMax. */
+async function authenticatedOversized(host: string, port: number, secret: string): Promise<void> {
+  const socket = await authenticatedRaw(host, port, secret);
+  socket.write(Uint8Array.of(0x7f, 0xff, 0xff, 0xff)); // 2 GiB announced, never sent.
 }
 
 async function rawServer(

@@ -49,6 +49,8 @@ export interface TcpTransportConfig {
   readonly reconnectDelayMsMax: number;
   /** Idle time before TCP keepalive probes start, so a vanished peer's connection is noticed. */
   readonly keepAliveDelayMs: number;
+  /** Most bytes of partial inbound frames held across all connections. */
+  readonly inboundBytesBufferedMax: number;
 }
 
 /** Defaults for a LAN cluster. */
@@ -61,6 +63,7 @@ export function tcpTransportConfigDefault(): TcpTransportConfig {
     reconnectDelayMsMin: 50,
     reconnectDelayMsMax: 5_000,
     keepAliveDelayMs: 10_000,
+    inboundBytesBufferedMax: 256 * 1024 * 1024,
   };
 }
 
@@ -103,6 +106,8 @@ class Connection {
   peerAddress: Address | null;
   isClosed = false;
   isWritable = true;
+  /** Bytes of partial frames this connection holds, as last counted into the transport's total. */
+  bufferedBytes = 0;
   handshakeCancel: Cancel | null = null;
 
   constructor(
@@ -145,6 +150,7 @@ export class TcpTransport implements Transport {
   private readonly prng: Prng;
   private handler: FrameHandler = () => {};
   private connectionSequence = 0;
+  private inboundBytesBuffered = 0;
   private isClosed = false;
   private readonly counters: TcpTransportStats = {
     framesSent: 0,
@@ -351,6 +357,14 @@ export class TcpTransport implements Transport {
       this.connectionClose(connection, "warn", describeFrameError(result.error));
       return;
     }
+    this.inboundBytesBuffered += connection.decoder.bufferedBytes - connection.bufferedBytes;
+    connection.bufferedBytes = connection.decoder.bufferedBytes;
+    if (this.inboundBytesBuffered > this.options.config.inboundBytesBufferedMax) {
+      // Partial frames on every connection together must stay bounded, or many slow senders of
+      // large frames could exhaust memory; the connection that crossed the budget goes.
+      this.connectionClose(connection, "warn", "inbound buffer budget exceeded");
+      return;
+    }
     for (const frame of result.frames) {
       if (connection.handshake.isEstablished) {
         assert(connection.peerAddress !== null);
@@ -465,6 +479,7 @@ export class TcpTransport implements Transport {
 
   /** Closes one connection, logging at most one line for it; a lost peer is redialled with backoff. */
   private connectionClose(connection: Connection, level: CloseLevel, reason: string): void {
+    this.inboundRelease(connection);
     if (connection.isClosed) return;
     connection.isClosed = true;
     connection.handshakeCancel?.();
@@ -481,6 +496,12 @@ export class TcpTransport implements Transport {
       this.counters.framesDropped += peer.queue.clear();
     }
     this.retrySchedule(peer);
+  }
+
+  private inboundRelease(connection: Connection): void {
+    this.inboundBytesBuffered -= connection.bufferedBytes;
+    connection.bufferedBytes = 0;
+    assert(this.inboundBytesBuffered >= 0);
   }
 
   private retrySchedule(peer: Peer): void {
