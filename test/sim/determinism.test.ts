@@ -18,7 +18,7 @@ describe("determinism of every registered workload", () => {
       };
       const first = run();
       const second = run();
-      const replay = `npx tsx src/cli/main.ts sim --workload ${workload.name} --seed 1 --trace`;
+      const replay = `npx tsx src/cli/main.ts sim --workload ${workload.name} --seed 1 --members 5 --trace`;
       expect(second.digest, `nondeterministic; compare two runs of: ${replay}`).toBe(first.digest);
       expect(second.ok).toBe(first.ok);
     });
