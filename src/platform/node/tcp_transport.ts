@@ -77,9 +77,13 @@ export interface TcpTransportOptions {
   readonly clusterName: string;
   /** The shared secret, or null for a cluster without one. */
   readonly secret: Uint8Array | null;
+  /** Frame size and per-peer queue limits (limits.ts). */
   readonly limits: Pick<Limits, "frameBytesMax" | "sendQueueFramesMax" | "sendQueueBytesMax">;
+  /** Tuning; start from {@link tcpTransportConfigDefault}. */
   readonly config: TcpTransportConfig;
+  /** Runs the handshake timeouts and reconnection delays. */
   readonly clock: Clock;
+  /** Receives one line per rejected connection (warn) and connection changes (debug). */
   readonly logger: Logger;
   /** Seeds the reconnection jitter. */
   readonly seed: number;
