@@ -8,6 +8,7 @@ import { assert } from "../../lib/assert.js";
 import type { Prng } from "../../lib/prng.js";
 import type { ReplicaId } from "../../types.js";
 import { Hlc, type HlcConfig, type HlcTimestamp } from "../clock/hlc.js";
+import { CausalCrdt } from "../crdt/causal.js";
 import type { Crdt } from "../crdt/crdt.js";
 import type { CrdtMutants } from "../crdt/mutants.js";
 import { decodeCrdt, encodeCrdt, latestStampOf } from "../crdt/registry.js";
@@ -177,6 +178,28 @@ export class Replicator {
   /** Whether every peer has acknowledged every delta (nothing left to propagate). */
   isQuiet(): boolean {
     return this.peers.every((peer) => (this.acked.get(peer) ?? 0) >= this.buffer.nextSeq);
+  }
+
+  /**
+   * Checks the replicator's invariants (the simulator calls it after every tick): no peer is
+   * acknowledged beyond what was numbered, the buffer is within its limit, and every causal
+   * state's store dots are in its context.
+   */
+  invariants(): void {
+    const next = this.buffer.nextSeq;
+    for (const [peer, seq] of this.acked) assert(seq <= next, `${peer} acknowledged ${seq}, beyond ${next}`);
+    assert(this.buffer.size <= this.config.deltaBufferEntriesMax, "delta buffer over its limit");
+    assert(!this.peers.includes(this.self), "a replica is not its own peer");
+    for (const key of this.store.keys()) {
+      const state = this.store.get(key)!;
+      if (state instanceof CausalCrdt) state.invariants();
+    }
+  }
+
+  /** One line for logs and traces: id, sequence, buffer, peers and their acknowledgements. */
+  describe(): string {
+    const acks = this.peers.map((peer) => `${peer}:${this.acked.get(peer) ?? 0}`).join(",");
+    return `${this.self} seq=${this.buffer.nextSeq} buffered=${this.buffer.size} keys=${this.store.keyCount} acked={${acks}}`;
   }
 
   /** Number of deltas buffered. */

@@ -104,6 +104,7 @@ export class CrdtCluster {
       if (!node.isUp) continue;
       node.replicator!.tick();
       this.flush(node);
+      node.replicator!.invariants(); // DESIGN.md: invariants after every step in simulation.
     }
   }
 
