@@ -18,6 +18,7 @@ import {
   ORSet,
 } from "../../src/protocol/crdt/index.js";
 import type { DeltaMessage } from "../../src/protocol/replication/index.js";
+import { replicaId } from "../../src/types.js";
 import { TestCluster, testConfig, testWallMs } from "./replication_harness.js";
 
 const numRuns = process.env["SHOAL_TIER"] === "extended" ? 20_000 : 1_000;
@@ -174,5 +175,23 @@ describe("delta replication", () => {
     expect(b.takeOutbox()).toEqual([]); // No acknowledgement: the sender will retry.
     b.step(message!, testWallMs + 60_000);
     expect((b.store.get("owner") as LWWRegister).value()).toBe("v");
+  });
+});
+
+describe("replica identity", () => {
+  it("a replica that lost its state must take a new id: reusing the old one loses its next write", () => {
+    const b = new ORSet();
+    const before = new ORSet();
+    b.join(before.add(replicaId("n0.1"), "x"));
+    // n0 crashes and loses its state. Coming back under the same id, it mints dot (n0.1, 1) again...
+    const reused = new ORSet().addDelta(replicaId("n0.1"), "y");
+    const withReusedId = b.clone();
+    withReusedId.join(reused);
+    expect(withReusedId.elements()).toEqual(["x"]); // ...which b has seen already: "y" is lost.
+    // Under a new id (what the workload and the replicator's peers do), the write survives.
+    const fresh = new ORSet().addDelta(replicaId("n0.2"), "y");
+    const withNewId = b.clone();
+    withNewId.join(fresh);
+    expect(withNewId.elements()).toEqual(["x", "y"]);
   });
 });
