@@ -289,6 +289,11 @@ export const crdtWorkload: Workload = {
   summarize(results) {
     const rounds = results.map((result) => result.figures["roundsUntilQuiet"] ?? 0);
     const failed = results.filter((result) => !result.ok).length;
-    return `crdt: ${results.length - failed}/${results.length} seeds converged; rounds until quiet max=${Math.max(0, ...rounds)} mean=${(rounds.reduce((a, b) => a + b, 0) / Math.max(1, rounds.length)).toFixed(1)}`;
+    const p99s = results.map((result) => result.figures["stableLatencyMsP99"] ?? 0);
+    const roundsMean = rounds.reduce((a, b) => a + b, 0) / Math.max(1, rounds.length);
+    return (
+      `crdt: ${results.length - failed}/${results.length} seeds converged; rounds until quiet ` +
+      `max=${Math.max(0, ...rounds)} mean=${roundsMean.toFixed(1)}; set-full stable latency p99 max=${Math.max(0, ...p99s)} virtual ms`
+    );
   },
 };
