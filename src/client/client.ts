@@ -1,0 +1,344 @@
+// The client core: routes each operation to the member that can answer it, and retries until an
+// answer, a final error, the deadline or the caller's abort. CP operations go to the partition's
+// Raft leader (from the routing table, corrected by NOT_LEADER hints); AP operations to one of the
+// partition's replicas. Every operation runs under one session (client id, sequence) leased from a
+// pool for its whole life, and every retry repeats that pair, so a write retried after a lost answer
+// is applied once (the member's session table answers the duplicate). A session carries at most
+// one request at a time: its sequence numbers reach each partition in order, never overtaken.
+//
+// Retry policy by answer: NOT_LEADER with a hint goes straight to the hinted member; NOT_LEADER
+// without one, NO_LEADER, UNAVAILABLE, OVERLOADED, TIMEOUT and silence back off (exponential with
+// jitter, capped), refresh the routing table and try again. Anything else is final and becomes a
+// typed error (src/errors.ts). The deadline gives TimeoutError, the signal AbortedError: both mean
+// "outcome unknown", as a write may still be applied.
+
+import { randomUUID } from "node:crypto";
+import {
+  AbortedError,
+  BadInputError,
+  ClosedError,
+  type ErrorCode,
+  LimitExceededError,
+  NoLeaderError,
+  ShoalError,
+  TimeoutError,
+} from "../errors.js";
+import { type Limits, limitsDefault } from "../limits.js";
+import type { ClientResponse, ClientResult, RoutingTable } from "../protocol/client/messages.js";
+import { consistencyOf, type Operation, placementKeyOf } from "../protocol/client/operations.js";
+import { partitionOf } from "../protocol/placement/index.js";
+import type { Address } from "../types.js";
+import { Channel } from "./channel.js";
+
+/** Options of every operation, always the last argument. */
+export interface OperationOptions {
+  /** Aborts the operation: it rejects with AbortedError (its outcome is then unknown). */
+  readonly signal?: AbortSignal;
+  /** Overrides the client's default timeout for this operation. */
+  readonly timeoutMs?: number;
+}
+
+/** How to reach a cluster. */
+export interface ConnectOptions {
+  /** Members to ask for the routing table first, `host:port`. */
+  readonly endpoints: readonly string[];
+  /** The cluster's name (default "shoal"). */
+  readonly clusterName?: string;
+  /** The cluster's shared secret, when it has one. */
+  readonly secret?: string | Uint8Array;
+  /** Default time an operation may take before it fails with TimeoutError (default 10 s). */
+  readonly timeoutMs?: number;
+}
+
+/** Tuning of the retry loop; units last. */
+export const clientTuning = {
+  /** Default operation timeout. */
+  timeoutMsDefault: 10_000,
+  /** Longest a member may work on one attempt before it answers TIMEOUT. */
+  attemptTimeoutMsMax: 2_000,
+  /** Extra wait for an attempt's answer beyond what the member was given. */
+  attemptSlackMs: 300,
+  /** First and largest backoff between retries. */
+  backoffMsMin: 20,
+  backoffMsMax: 500,
+  /** Longest one routing-table request waits. */
+  routingWaitMs: 1_000,
+  /** Most sessions kept idle in the pool (more concurrent operations open more). */
+  sessionsIdleMax: 64,
+} as const;
+
+interface Session {
+  readonly clientId: string;
+  sequence: number;
+}
+
+const retriedCodes = new Set<string>(["NOT_LEADER", "NO_LEADER", "UNAVAILABLE", "OVERLOADED", "TIMEOUT"]);
+const encoder = new TextEncoder();
+
+/** Sleeps `ms`, or less if `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** Turns a final error answer into its typed error. */
+export function errorOf(code: ErrorCode, message: string): ShoalError {
+  switch (code) {
+    case "BAD_INPUT":
+      return new BadInputError(message);
+    case "NO_LEADER":
+      return new NoLeaderError(message);
+    default:
+      return new ShoalError(code, message);
+  }
+}
+
+/** A connection to a cluster: routing, sessions, retries. The structure handles sit on top. */
+export class ClientCore {
+  private readonly sessionBase = randomUUID();
+  private sessionCount = 0;
+  private readonly idleSessions: Session[] = [];
+  private table: RoutingTable | null = null;
+  /** Leaders learned from NOT_LEADER hints since the table was fetched, by partition. */
+  private readonly hints = new Map<number, Address>();
+  private routingRefresh: Promise<void> | null = null;
+  private endpointCursor = 0;
+  readonly limits: Limits = limitsDefault();
+
+  private constructor(
+    private readonly channel: Channel,
+    private readonly endpoints: readonly Address[],
+    readonly timeoutMsDefault: number,
+  ) {}
+
+  /** Connects and fetches the routing table (within the default timeout). */
+  static async connect(options: ConnectOptions): Promise<ClientCore> {
+    if (options.endpoints.length === 0) throw new BadInputError("connect needs at least one endpoint");
+    for (const endpoint of options.endpoints)
+      if (!/^[^:\s]+:\d{1,5}$/.test(endpoint))
+        throw new BadInputError(`endpoint "${endpoint}" is not HOST:PORT`);
+    const secret =
+      typeof options.secret === "string" ? encoder.encode(options.secret) : (options.secret ?? null);
+    const channel = await Channel.open({
+      clusterName: options.clusterName ?? "shoal",
+      secret,
+      frameBytesMax: limitsDefault().frameBytesMax,
+    });
+    const timeoutMs = options.timeoutMs ?? clientTuning.timeoutMsDefault;
+    const core = new ClientCore(channel, options.endpoints as Address[], timeoutMs);
+    const deadlineMs = Date.now() + timeoutMs;
+    while (core.table === null || core.table.partitionCount === 0) {
+      if (Date.now() >= deadlineMs) {
+        await channel.close();
+        throw new TimeoutError(timeoutMs);
+      }
+      await core.refreshRouting();
+      if (core.table === null || core.table.partitionCount === 0) await sleep(100, undefined);
+    }
+    return core;
+  }
+
+  /** The routing table last fetched. */
+  get routing(): RoutingTable | null {
+    return this.table;
+  }
+
+  /** Runs one operation to a result or a typed error. */
+  async execute(operation: Operation, options: OperationOptions = {}): Promise<ClientResult> {
+    if (this.channel.closed) throw new ClosedError("client");
+    this.checkLimits(operation);
+    const timeoutMs = options.timeoutMs ?? this.timeoutMsDefault;
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new BadInputError("timeoutMs must be positive");
+    const signal = options.signal;
+    if (signal?.aborted === true) throw new AbortedError({ cause: signal.reason });
+    const session = this.idleSessions.pop() ?? this.sessionOpen();
+    session.sequence += 1;
+    try {
+      return await this.attempts(operation, session, Date.now() + timeoutMs, timeoutMs, signal);
+    } finally {
+      if (this.idleSessions.length < clientTuning.sessionsIdleMax) this.idleSessions.push(session);
+    }
+  }
+
+  private async attempts(
+    operation: Operation,
+    session: Session,
+    deadlineMs: number,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<ClientResult> {
+    let hint: Address | null = null;
+    for (let attempt = 0; ; attempt++) {
+      if (signal?.aborted === true) throw new AbortedError({ cause: signal.reason });
+      const remainingMs = deadlineMs - Date.now();
+      if (remainingMs <= 0) throw new TimeoutError(timeoutMs);
+      const to: Address = hint ?? this.targetOf(operation, attempt);
+      hint = null;
+      const memberMs = Math.max(1, Math.min(Math.floor(remainingMs), clientTuning.attemptTimeoutMsMax));
+      const response = await this.requestOnce(to, operation, session, memberMs, signal);
+      if (response !== null && response.type === "result") return response.result;
+      if (response !== null && response.type === "error" && !retriedCodes.has(response.code))
+        throw errorOf(response.code, response.message);
+      if (
+        response?.type === "error" &&
+        response.code === "NOT_LEADER" &&
+        response.leaderAddress !== undefined
+      ) {
+        hint = response.leaderAddress as Address;
+        this.hintRecord(operation, hint);
+        // A hint pointing back at the member that refused means its view is stale: back off.
+        if (hint !== to) continue;
+        hint = null;
+      }
+      this.hintForget(operation);
+      void this.refreshRouting();
+      const backoffMs = Math.min(
+        clientTuning.backoffMsMax,
+        clientTuning.backoffMsMin * 2 ** Math.min(attempt, 6),
+      );
+      await sleep(Math.min(backoffMs * (0.5 + Math.random()), Math.max(0, deadlineMs - Date.now())), signal);
+    }
+  }
+
+  private requestOnce(
+    to: Address,
+    operation: Operation,
+    session: Session,
+    memberMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<ClientResponse | null> {
+    const request = {
+      type: "operation" as const,
+      requestId: this.channel.nextRequestId(),
+      clientId: session.clientId,
+      sequence: session.sequence,
+      timeoutMs: memberMs,
+      operation,
+    };
+    const answer = this.channel.request(to, request, memberMs + clientTuning.attemptSlackMs);
+    if (signal === undefined) return answer;
+    // An abort stops waiting at once; the answer, if it comes, is dropped.
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => reject(new AbortedError({ cause: signal.reason }));
+      signal.addEventListener("abort", onAbort, { once: true });
+      answer.then(
+        (response) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(response);
+        },
+        (error: unknown) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Where to send `operation` on its `attempt`-th try. */
+  private targetOf(operation: Operation, attempt: number): Address {
+    const table = this.table;
+    if (table === null || table.partitionCount === 0) return this.nextEndpoint();
+    const key = placementKeyOf(operation);
+    const partition = partitionOf(key.name, key.entryKey, table.partitionCount);
+    const addressOf = (node: string | null | undefined): Address | null =>
+      (table.members.find((m) => m.nodeId === node)?.clientAddress as Address | undefined) ?? null;
+    if (consistencyOf(operation) === "cp") {
+      const hinted = this.hints.get(partition);
+      if (hinted !== undefined) return hinted;
+      const leader = addressOf(table.leaders[partition]);
+      if (leader !== null && attempt < 2) return leader;
+    }
+    const replicas = table.replicas[partition] ?? [];
+    if (replicas.length === 0) return this.nextEndpoint();
+    return addressOf(replicas[attempt % replicas.length]) ?? this.nextEndpoint();
+  }
+
+  private partitionOfOperation(operation: Operation): number | null {
+    if (this.table === null || this.table.partitionCount === 0) return null;
+    const key = placementKeyOf(operation);
+    return partitionOf(key.name, key.entryKey, this.table.partitionCount);
+  }
+
+  private hintRecord(operation: Operation, leader: Address): void {
+    const partition = this.partitionOfOperation(operation);
+    if (partition !== null && consistencyOf(operation) === "cp") this.hints.set(partition, leader);
+  }
+
+  private hintForget(operation: Operation): void {
+    const partition = this.partitionOfOperation(operation);
+    if (partition !== null) this.hints.delete(partition);
+  }
+
+  private nextEndpoint(): Address {
+    const members = this.table?.members.map((m) => m.clientAddress as Address) ?? [];
+    const all = members.length > 0 ? members : this.endpoints;
+    this.endpointCursor += 1;
+    return all[this.endpointCursor % all.length] as Address;
+  }
+
+  /** Fetches the routing table from some member; concurrent callers share one fetch. */
+  refreshRouting(): Promise<void> {
+    this.routingRefresh ??= this.routingFetch().finally(() => {
+      this.routingRefresh = null;
+    });
+    return this.routingRefresh;
+  }
+
+  private async routingFetch(): Promise<void> {
+    const to = this.nextEndpoint();
+    const requestId = this.channel.nextRequestId();
+    if (this.channel.closed) return;
+    const response = await this.channel.request(
+      to,
+      { type: "routing", requestId },
+      clientTuning.routingWaitMs,
+    );
+    if (response?.type !== "routing" || response.table.partitionCount === 0) return;
+    const current = this.table;
+    // Leaders move without a version change: take the newer table, or the same version's fresher view.
+    if (current === null || response.table.version >= current.version) {
+      this.table = response.table;
+      this.hints.clear();
+    }
+  }
+
+  private sessionOpen(): Session {
+    this.sessionCount += 1;
+    return { clientId: `${this.sessionBase}/${this.sessionCount}`, sequence: 0 };
+  }
+
+  /** Refuses oversized names, keys and values before they travel. */
+  private checkLimits(operation: Operation): void {
+    const textBytes = (label: string, text: string): void => {
+      const bytes = encoder.encode(text).byteLength;
+      if (bytes > this.limits.keyBytesMax)
+        throw new LimitExceededError(label, bytes, this.limits.keyBytesMax);
+    };
+    if (typeof operation.name !== "string" || operation.name.length === 0)
+      throw new BadInputError("a structure name is a non-empty string");
+    textBytes("name bytes (keyBytesMax)", operation.name);
+    if ("key" in operation) textBytes("key bytes (keyBytesMax)", operation.key);
+    if ("element" in operation) textBytes("element bytes (keyBytesMax)", operation.element);
+    for (const field of ["value", "expected"] as const) {
+      const value = (operation as { [f in typeof field]?: unknown })[field];
+      if (value instanceof Uint8Array && value.byteLength > this.limits.valueBytesMax)
+        throw new LimitExceededError(
+          "value bytes (valueBytesMax)",
+          value.byteLength,
+          this.limits.valueBytesMax,
+        );
+    }
+  }
+
+  /** Closes the connection; operations in flight fail with ClosedError or TimeoutError. */
+  async close(): Promise<void> {
+    await this.channel.close();
+  }
+}
