@@ -44,6 +44,9 @@ import type { MemberOptions, MemberStats } from "./member_options.js";
 import { RaftGroup } from "./raft_group.js";
 import { type MemberStatus, memberStatusOf } from "./status.js";
 
+/** Most Ready rounds in one pass (each round is at most one WAL sync). */
+const readyRoundsMax = 4;
+
 interface InboundFrame {
   readonly from: Address;
   readonly frame: Uint8Array;
@@ -375,20 +378,37 @@ export class Member {
   // ---------------------------------------------------------------------------------------------
   // Ready: persist (one sync), send, apply, advance.
 
+  /**
+   * Runs Ready rounds until no group has one (at most readyRoundsMax): advance() releases the
+   * responses a write made safe (H9) and the commits it enabled into the next Ready, which must
+   * not wait for the next tick.
+   */
   private readyAll(): void {
+    for (let round = 0; round < readyRoundsMax; round++) {
+      if (!this.readyRound()) return;
+    }
+  }
+
+  /** One Ready round over every group; false when no group had one. */
+  private readyRound(): boolean {
     for (const group of this.groups.values()) this.outboxAdd(group.group, group.node.takeMessages());
     const readies: [RaftGroup, Ready][] = [];
     for (const group of this.groups.values())
       if (group.node.hasReady()) readies.push([group, group.node.ready()]);
-    if (readies.length === 0) return;
+    if (readies.length === 0) return false;
+    // Ready messages never depend on what this Ready persists (the core withholds those until
+    // advance), so they leave before the sync: a leader's fsync overlaps its followers' (thesis
+    // §10.2.1), and a write costs about one fsync of latency instead of two.
+    for (const [group, ready] of readies) this.outboxAdd(group.group, ready.messages);
+    this.outboxFlush();
     this.readyPersist(readies);
     for (const [group, ready] of readies) {
-      this.outboxAdd(group.group, ready.messages);
       this.readyApply(group, ready);
       group.node.advance(ready);
       this.clients.readsServe(group);
       this.snapshotMaybe(group);
     }
+    return true;
   }
 
   /** Group commit: every group's entries in the WAL, then one sync, then the changed hard states. */
