@@ -125,6 +125,8 @@ export class SimMember {
 /** The cluster-wide records the invariants are checked against. */
 export interface ClusterRecords {
   readonly leaders: Map<number, NodeId>;
+  /** For each index a leader applied: the entry's term and the lowest leader term that applied it. */
+  readonly committedByLeader: Map<number, { readonly entryTerm: number; leaderTerm: number }>;
   readonly applied: Map<number, string>;
   readonly executed: Map<string, number>;
   readonly violations: string[];
@@ -138,6 +140,7 @@ export class RaftCluster {
   readonly members = new Map<NodeId, SimMember>();
   readonly records: ClusterRecords = {
     leaders: new Map(),
+    committedByLeader: new Map(),
     applied: new Map(),
     executed: new Map(),
     violations: [],
@@ -380,6 +383,26 @@ export class RaftCluster {
       this.violation(`election safety: ${known} and ${member.id} both lead term ${term}`);
     if (known === undefined) this.records.leaderChanges++;
     this.records.leaders.set(term, member.id);
+    this.checkLeaderCompleteness(member, term);
+  }
+
+  /**
+   * Leader completeness (Raft §5.4): a leader of term T holds every entry that a leader of an
+   * earlier term applied (an applying leader's term bounds the term the entry was committed in).
+   */
+  private checkLeaderCompleteness(member: SimMember, term: number): void {
+    const log = member.raft!.log;
+    const first = log.firstIndex();
+    for (const [index, record] of this.records.committedByLeader) {
+      if (record.leaderTerm >= term || index < first) continue;
+      const ours = log.term(index as LogIndex);
+      if (ours !== record.entryTerm) {
+        this.violation(
+          `leader completeness: ${member.id} leads term ${term} with term ${ours} at index ${index}, committed with term ${record.entryTerm} by a leader of term ${record.leaderTerm}`,
+        );
+        return;
+      }
+    }
   }
 
   private applyEntry(member: SimMember, entry: Entry): void {
@@ -400,6 +423,14 @@ export class RaftCluster {
       this.violation(
         `state-machine safety: index ${entry.index} applied as ${seen} and as ${identity} (at ${member.id})`,
       );
+    }
+    const raft = member.raft;
+    if (raft?.isLeader()) {
+      const leaderTerm = raft.status().term;
+      const record = this.records.committedByLeader.get(entry.index);
+      if (record === undefined)
+        this.records.committedByLeader.set(entry.index, { entryTerm: entry.term, leaderTerm });
+      else record.leaderTerm = Math.min(record.leaderTerm, leaderTerm);
     }
     if (entry.type !== "normal") return;
     const envelope = decodeKvEnvelope(entry.data);
