@@ -5,10 +5,17 @@
 // prove exactly-once application; replicas are compared by their state digests per group.
 
 import { describe, expect, it } from "vitest";
+import { WireCodec } from "../../src/protocol/wire/index.js";
 import { nodeId } from "../../src/types.js";
 import type { Address } from "../../src/types.js";
 import { Member, type MemberOptions, memberOptionsDefault } from "../../src/runtime/index.js";
-import { SimCluster, type SimEnvironment, Trace } from "../../src/sim/index.js";
+import {
+  type LinkFaults,
+  linkFaultsNone,
+  SimCluster,
+  type SimEnvironment,
+  Trace,
+} from "../../src/sim/index.js";
 import type { Process } from "../../src/sim/index.js";
 import { createTestMachine } from "../fixtures/test_machine.js";
 import { TestClient, type TestOutcome } from "../fixtures/test_client.js";
@@ -47,8 +54,16 @@ class ClientProcess implements Process {
   stop(): void {}
 }
 
-function build(seed: number): SimCluster<Process> {
-  const cluster = new SimCluster<Process>({ seed, trace: new Trace() });
+/** Loss, duplication and reordering on every link (lost replies make clients retry: H10). */
+const lossyLinks: LinkFaults = {
+  delayMsMin: 1,
+  delayMsMean: 5,
+  lossProbability: 0.05,
+  duplicateProbability: 0.05,
+};
+
+function build(seed: number, linkFaults: LinkFaults = linkFaultsNone()): SimCluster<Process> {
+  const cluster = new SimCluster<Process>({ seed, trace: new Trace(), linkFaults });
   for (const name of names) {
     cluster.addNode(name, (environment) => {
       const member = new Member(environment, options(name));
@@ -110,13 +125,17 @@ function digestsAgree(cluster: SimCluster<Process>): string[] {
   return problems;
 }
 
-const seeds = [1, 2, 3];
+const extended = process.env.SHOAL_TIER === "extended";
+const seeds = extended ? Array.from({ length: 40 }, (_, i) => i + 1) : [1, 2, 3, 4, 5, 6];
+/** Every other seed runs on lossy links. */
+const isLossy = (seed: number): boolean => seed % 2 === 0;
 
 describe("Member on the simulator", () => {
   for (const seed of seeds) {
-    it(`forms, elects every group, applies writes once, recovers a crash (seed ${seed})`, () => {
-      const replay = `npx vitest run test/runtime/member_sim.test.ts -t "seed ${seed}"`;
-      const cluster = build(seed);
+    const links = isLossy(seed) ? "lossy links" : "clean links";
+    it(`forms, elects every group, applies writes once, recovers a crash, ${links} (seed ${seed})`, () => {
+      const replay = `${extended ? "SHOAL_TIER=extended " : ""}npx vitest run test/runtime/member_sim.test.ts -t "(seed ${seed})"`;
+      const cluster = build(seed, isLossy(seed) ? lossyLinks : linkFaultsNone());
       const formed = cluster.scheduler.runUntilCondition(() => allReady(cluster), 20_000);
       expect(formed, `cluster did not become ready; replay: ${replay}`).toBe(true);
       for (const name of names) expect(member(cluster, name).status().groups.length).toBeGreaterThan(0);
@@ -166,4 +185,60 @@ describe("Member on the simulator", () => {
       cluster.shutdown();
     });
   }
+});
+
+describe("Member on the simulator, replay and bad input", () => {
+  it("replays a run bit for bit from its seed (same trace hash)", () => {
+    const digestOf = (seed: number): string => {
+      const cluster = build(seed);
+      cluster.scheduler.runUntilCondition(() => allReady(cluster), 20_000);
+      writeAdds(cluster, 10, 3);
+      cluster.shutdown();
+      return cluster.trace.digest();
+    };
+    expect(digestOf(11)).toBe(digestOf(11));
+    expect(digestOf(11)).not.toBe(digestOf(12));
+  });
+
+  it("drops garbage frames and malformed requests, answers BAD_INPUT, keeps serving", () => {
+    const cluster = build(21);
+    expect(cluster.scheduler.runUntilCondition(() => allReady(cluster), 20_000)).toBe(true);
+    const environment = cluster.environment("client");
+    const codec = new WireCodec({ frameBytesMax: 1024 * 1024 });
+    const responses: unknown[] = [];
+    const decoded = (frame: Uint8Array): void => {
+      const result = codec.decode(frame);
+      if (result.kind === "ok") responses.push(result.message.payload);
+    };
+    environment.transport.onFrame((_from, frame) => decoded(frame));
+    const target = "m1" as Address;
+    environment.transport.send(target, new Uint8Array([0xff, 1, 2, 3, 4, 5]));
+    const badBatch = codec.encode({ version: 1, kind: "raft-batch", payload: { from: 7, messages: "x" } });
+    const badRequest = codec.encode({
+      version: 1,
+      kind: "client-request",
+      payload: {
+        type: "operation",
+        requestId: 9,
+        clientId: "c",
+        sequence: 1,
+        timeoutMs: 100,
+        operation: { structure: "map", op: "put", name: "m", key: "k" },
+      },
+    });
+    if (badBatch.kind !== "ok" || badRequest.kind !== "ok") throw new Error("encode failed");
+    environment.transport.send(target, badBatch.body);
+    environment.transport.send(target, badRequest.body);
+    cluster.scheduler.runFor(500);
+    expect(member(cluster, "m1").stats.framesInvalid).toBe(2);
+    expect(responses).toEqual([
+      { type: "error", requestId: 9, code: "BAD_INPUT", message: "value must be bytes" },
+    ]);
+    // Still serving: a fresh client process writes through.
+    cluster.stopNode("client");
+    cluster.restart("client");
+    const outcomes = writeAdds(cluster, 6, 2);
+    expect(outcomes.filter((o) => o.kind !== "ok")).toEqual([]);
+    cluster.shutdown();
+  });
 });
