@@ -3,6 +3,7 @@
 
 import { Command } from "commander";
 import { registerCheckCommand } from "./check_command.js";
+import { registerClientCommands } from "./client_commands.js";
 import { registerDevCommand } from "./dev_command.js";
 import { registerSimCommand } from "./sim_command.js";
 import { registerStartCommand, structuresMachineFactory } from "./start_command.js";
@@ -19,5 +20,6 @@ registerCheckCommand(program);
 registerSimCommand(program);
 registerStartCommand(program, structuresMachineFactory);
 registerStatusCommand(program);
+registerClientCommands(program);
 
 await program.parseAsync(process.argv);
