@@ -7,7 +7,8 @@
 // address of the leader it knows (or of the partition's first replica when it does not replicate
 // the partition); it never forwards, so a client always talks to the member that answers. No
 // leader: NO_LEADER at once. Every request has a deadline (its timeoutMs, capped): TIMEOUT.
-// AP structures are not served by this member: they answer UNAVAILABLE (see README.md).
+// AP operations (counter, set) are applied at once at this member's replica of the partition and
+// gossiped after (ap_service.ts); a member that is not a replica redirects to the first replica.
 
 import type { Environment } from "../env/environment.js";
 import type { Logger } from "../env/logger.js";
@@ -25,8 +26,10 @@ import {
   groupId,
   type LogIndex,
   type NodeId,
+  type PartitionId,
   type Term,
 } from "../types.js";
+import type { ApService } from "./ap_service.js";
 import { clientRequestCheck } from "./client_request.js";
 import { type ClusterConfig, commandEncode } from "./codec.js";
 import type { MemberOptions } from "./member_options.js";
@@ -41,6 +44,7 @@ export interface ClientHost {
   readonly environment: Environment;
   readonly logger: Logger;
   readonly stats: { proposals: number };
+  readonly ap: ApService;
   addressOf(node: NodeId): Address | null;
   frameSend(to: Address, message: WireMessage<unknown>): boolean;
 }
@@ -109,16 +113,16 @@ export class ClientService {
       fail("UNAVAILABLE", "the cluster has not formed yet");
       return;
     }
-    if (consistencyOf(request.operation) === "ap") {
-      fail("UNAVAILABLE", "AP structures are not served by this member version");
-      return;
-    }
     if (this.pendingCount >= this.host.options.limits.pendingRequestsMax) {
       fail("OVERLOADED", `${this.pendingCount} requests pending (pendingRequestsMax)`);
       return;
     }
     const key = placementKeyOf(request.operation);
     const partition = partitionOf(key.name, key.entryKey, cluster.table.partitionCount);
+    if (consistencyOf(request.operation) === "ap") {
+      this.apOperation(from, request, partition);
+      return;
+    }
     const group = this.host.groups.get(groupId(partition + 1));
     if (group === undefined) {
       const first = cluster.table.partitions[partition]?.replicas[0] ?? null;
@@ -140,6 +144,37 @@ export class ClientService {
     };
     if (isReadOnly(request.operation)) this.readStart(group, base, request.operation, fail);
     else this.writeStart(group, base, request, fail);
+  }
+
+  /** AP: applied (or read) at once at this replica, gossiped after; other members redirect. */
+  private apOperation(
+    from: Address,
+    request: Extract<ClientRequest, { type: "operation" }>,
+    partition: PartitionId,
+  ): void {
+    const readOnly = isReadOnly(request.operation);
+    if (!this.host.ap.replicates(partition)) {
+      const first = this.host.cluster?.table.partitions[partition]?.replicas[0] ?? null;
+      const address = first === null ? null : this.host.addressOf(first);
+      this.respondError(
+        from,
+        request.requestId,
+        "NOT_LEADER",
+        `partition ${partition} is not replicated here`,
+        address,
+      );
+      return;
+    }
+    const nowMs = this.host.environment.clock.nowMs();
+    const pending: Pending = {
+      requestId: request.requestId,
+      from,
+      group: groupId(partition + 1),
+      startMs: nowMs,
+      deadlineMs: nowMs,
+      kind: readOnly ? "read" : "write",
+    };
+    this.answerResult(pending, this.host.ap.operation(partition, request.operation, readOnly));
   }
 
   private writeStart(

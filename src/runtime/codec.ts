@@ -135,6 +135,8 @@ export interface Hello {
 /** The payload of a `raft-batch` frame: the sender, an optional hello, messages by group. */
 export interface RaftBatch {
   readonly from: NodeId;
+  /** The sender's AP replica id for this incarnation (runtime/ap_service.ts). */
+  readonly replica: string;
   readonly hello: Hello | null;
   readonly messages: readonly (readonly [GroupId, Message])[];
 }
@@ -181,6 +183,7 @@ export function raftMessageValid(value: unknown, self: NodeId): value is Message
 /** Checks a `raft-batch` payload's shape; messages are checked one by one by the caller. */
 export function raftBatchValid(value: unknown): value is RaftBatch {
   if (!isRecord(value) || typeof value.from !== "string" || !Array.isArray(value.messages)) return false;
+  if (typeof value.replica !== "string") return false;
   if (value.hello !== null && !helloValid(value.hello)) return false;
   return value.messages.every((pair) => Array.isArray(pair) && pair.length === 2 && isCount(pair[0]));
 }

@@ -27,7 +27,8 @@ import { BoundedQueue } from "../lib/bounded_queue.js";
 import { configOfVoters, type Message, type Ready } from "../protocol/raft/index.js";
 import { WireCodec, type WireMessage } from "../protocol/wire/index.js";
 import { type GroupRecovery, Wal } from "../storage/index.js";
-import { type Address, type GroupId, groupId, type LogIndex, type NodeId } from "../types.js";
+import { type Address, type GroupId, groupId, type LogIndex, type NodeId, type ReplicaId } from "../types.js";
+import { ApService, memberReplicatorConfig } from "./ap_service.js";
 import { ClientService } from "./client_service.js";
 import {
   type ClusterConfig,
@@ -73,6 +74,7 @@ export class Member {
   readonly codec: WireCodec;
   readonly logger: Logger;
   readonly clients: ClientService;
+  readonly ap: ApService;
   readonly startedMs: number;
   cluster: ClusterConfig | null = null;
   /** The last time each peer was heard from (monotonic ms). */
@@ -109,6 +111,7 @@ export class Member {
     this.wal = wal;
     for (const group of recovery.groups) this.recovered.set(group.group, group);
     this.clients = new ClientService(this);
+    this.ap = new ApService(this, memberReplicatorConfig());
     const configGroup = this.recovered.get(groupId(0));
     if (configGroup?.snapshot != null) this.groupsStart(null);
     this.logger.info("member.opened", {
@@ -196,12 +199,16 @@ export class Member {
     if (this.isStopped) return;
     this.stats.ticks += 1;
     for (const group of this.groups.values()) group.node.tick();
+    this.ap.tick();
     this.inboundDrain();
     if (this.cluster === null || this.stats.ticks % this.options.helloIntervalTicks === 0) this.helloMaybe();
     this.readyAll();
     this.outboxFlush();
     this.clients.expire(this.environment.clock.nowMs());
-    if (this.options.checkInvariants) for (const group of this.groups.values()) group.node.invariants();
+    if (this.options.checkInvariants) {
+      for (const group of this.groups.values()) group.node.invariants();
+      this.ap.invariants();
+    }
   }
 
   /**
@@ -263,6 +270,7 @@ export class Member {
         }),
       );
     }
+    this.ap.start(cluster.table);
     this.recovered.clear();
     this.logger.info("member.groups_started", { groups: this.groups.size, members: cluster.members.length });
   }
@@ -302,10 +310,14 @@ export class Member {
       case "client-request":
         this.clients.request(from, message.payload);
         return;
-      case "raft":
-      case "swim":
       case "crdt-delta":
       case "crdt-digest":
+        if (message.group === undefined || !this.ap.step(message.group, message.payload)) {
+          this.frameInvalid(from, `malformed ${message.kind}`);
+        }
+        return;
+      case "raft":
+      case "swim":
       case "client-response":
         // Not spoken by this member version: members coalesce Raft traffic into raft-batch frames.
         this.frameInvalid(from, `unexpected kind ${message.kind}`);
@@ -325,6 +337,7 @@ export class Member {
     }
     const batch = payload as RaftBatch;
     this.lastHeardMs.set(batch.from, this.environment.clock.nowMs());
+    this.ap.peerReplicaSeen(batch.from, batch.replica as ReplicaId);
     if (batch.hello !== null) this.helloReceived(batch.hello);
     for (const [group, message] of batch.messages) {
       const host = this.groups.get(group);
@@ -371,7 +384,12 @@ export class Member {
   }
 
   private helloSend(to: Address): void {
-    const batch: RaftBatch = { from: this.nodeId, hello: this.formation.hello(this.cluster), messages: [] };
+    const batch: RaftBatch = {
+      from: this.nodeId,
+      replica: this.ap.replicaId,
+      hello: this.formation.hello(this.cluster),
+      messages: [],
+    };
     this.frameSend(to, { version: 1, kind: "raft-batch", payload: batch });
   }
 
@@ -526,7 +544,7 @@ export class Member {
   }
 
   private batchSend(to: Address, messages: readonly [GroupId, Message][]): void {
-    const batch: RaftBatch = { from: this.nodeId, hello: null, messages };
+    const batch: RaftBatch = { from: this.nodeId, replica: this.ap.replicaId, hello: null, messages };
     const sent = this.frameSend(to, { version: 1, kind: "raft-batch", payload: batch });
     if (sent || messages.length < 2) return;
     const half = Math.ceil(messages.length / 2);

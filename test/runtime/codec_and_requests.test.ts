@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { limitsDefault } from "../../src/limits.js";
 import type { Entry } from "../../src/protocol/raft/index.js";
+import { replicationMessageValid } from "../../src/runtime/ap_service.js";
 import { clientRequestCheck } from "../../src/runtime/client_request.js";
 import { entryFromWal, entryToWal, raftBatchValid, raftMessageValid } from "../../src/runtime/codec.js";
 import type { LogIndex, NodeId, Term } from "../../src/types.js";
@@ -121,7 +122,36 @@ describe("runtime codec", () => {
     expect(raftMessageValid(heartbeat, "m1" as NodeId)).toBe(true);
     expect(raftMessageValid(heartbeat, "m3" as NodeId)).toBe(false);
     expect(raftMessageValid({ ...heartbeat, type: "nonsense" }, "m1" as NodeId)).toBe(false);
-    expect(raftBatchValid({ from: "m2", hello: null, messages: [[1, heartbeat]] })).toBe(true);
-    expect(raftBatchValid({ from: "m2", hello: null, messages: [[-1, heartbeat]] })).toBe(false);
+    expect(raftBatchValid({ from: "m2", replica: "m2@1", hello: null, messages: [[1, heartbeat]] })).toBe(
+      true,
+    );
+    expect(raftBatchValid({ from: "m2", replica: "m2@1", hello: null, messages: [[-1, heartbeat]] })).toBe(
+      false,
+    );
+  });
+});
+
+describe("replication message validation", () => {
+  it("never throws and accepts only well-shaped messages", () => {
+    fc.assert(
+      fc.property(fc.anything(), (value) => {
+        replicationMessageValid(value);
+      }),
+      { numRuns: 1000 },
+    );
+    const ack = { type: "ack", from: "a@1", to: "b@1", seq: 3 };
+    expect(replicationMessageValid(ack)).toBe(true);
+    expect(replicationMessageValid({ ...ack, seq: -1 })).toBe(false);
+    const delta = {
+      type: "delta",
+      from: "a@1",
+      to: "b@1",
+      fromSeq: 0,
+      toSeq: 1,
+      isFull: false,
+      entries: [{ key: "k", bytes: new Uint8Array(1) }],
+    };
+    expect(replicationMessageValid(delta)).toBe(true);
+    expect(replicationMessageValid({ ...delta, entries: [{ key: 1, bytes: "x" }] })).toBe(false);
   });
 });
