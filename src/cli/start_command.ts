@@ -14,6 +14,7 @@ import type { NodeEnvironment } from "../platform/node/index.js";
 import { addressParse } from "../platform/node/tcp_transport.js";
 import { Member, memberOptionsDefault } from "../runtime/index.js";
 import { walConfigDefault } from "../storage/index.js";
+import { createCpMachine } from "../structures/index.js";
 import type { CpMachineFactory } from "../structures/machine.js";
 import { type Address, nodeId } from "../types.js";
 
@@ -174,14 +175,7 @@ export function registerStartCommand(
     });
 }
 
-/**
- * Resolves the CP machine of `src/structures/` (`createCpMachine`), loaded when `shoal start` runs
- * so that the other commands do not depend on it.
- */
+/** Resolves the CP machine of `src/structures/` (maps, atomic longs, fenced locks). */
 export async function structuresMachineFactory(): Promise<CpMachineFactory> {
-  const specifier = "../structures/index.js";
-  const module = (await import(specifier)) as { createCpMachine?: CpMachineFactory };
-  if (typeof module.createCpMachine !== "function")
-    throw new Error("src/structures does not export createCpMachine");
-  return module.createCpMachine;
+  return createCpMachine;
 }

@@ -258,7 +258,11 @@ describe("Member on the simulator, AP structures", () => {
     operations.push({ structure: "set", op: "remove", name: "s", element: "e0" });
     const next = (): void => {
       const operation = operations[outcomes.length];
-      if (operation !== undefined) client.submit(operation, (o) => (outcomes.push(o), next()));
+      if (operation === undefined) return;
+      client.submit(operation, (o) => {
+        outcomes.push(o);
+        next();
+      });
     };
     next();
     cluster.crash("m3");
