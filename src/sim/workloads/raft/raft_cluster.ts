@@ -149,6 +149,11 @@ export class RaftCluster {
     leaderChanges: 0,
   };
   private readonly prng: Prng;
+  /**
+   * Called after a leader handed out committed entries, or became leader, in a Ready; the nemesis
+   * may crash it right there (BUGGIFY-style timing for Figure 8 histories).
+   */
+  onLeaderEvent: ((member: SimMember, event: "elected" | "committed") => void) | null = null;
 
   constructor(
     private readonly scheduler: SimScheduler,
@@ -326,6 +331,12 @@ export class RaftCluster {
         this.records.snapshotsInstalled++;
       }
       for (const entry of ready.committedEntries) this.applyEntry(member, entry);
+      const hook = this.onLeaderEvent;
+      if (hook !== null && raft.isLeader()) {
+        if (ready.softState?.role === "leader") hook(member, "elected");
+        else if (ready.committedEntries.length > 0) hook(member, "committed");
+        if (member.raft !== raft) return; // The hook crashed it.
+      }
       for (const read of ready.readStates) {
         const pending = member.reads.get(read.requestId);
         if (pending !== undefined) pending.index = read.index;

@@ -37,6 +37,7 @@ export const raftFaultNames = [
   "drift",
   "disk-stall",
   "membership",
+  "leader-crash",
 ] as const;
 
 /** Mutants the workload can switch on (`--mutant M1`). */
@@ -153,7 +154,9 @@ class RaftRun {
     private readonly trace: Trace,
   ) {
     this.prng = Prng.derive(seed, "raft-kv");
-    this.enabled = new Set(params.faults ?? raftFaultNames.filter(() => this.prng.chance(0.5)));
+    // The swarm draws every fault but leader-crash, which runs only when named (`--faults`).
+    const swarm = raftFaultNames.filter((name) => name !== "leader-crash");
+    this.enabled = new Set(params.faults ?? swarm.filter(() => this.prng.chance(0.5)));
     const faults = linkFaultsNone();
     const network = {
       delayMsMin: this.enabled.has("delay") ? 0.5 + this.prng.next() * 3 : faults.delayMsMin,
@@ -224,6 +227,8 @@ class RaftRun {
     }
     this.scheduleLearnerSetup();
     this.scheduleNemesis();
+    if (this.enabled.has("leader-crash"))
+      this.cluster.onLeaderEvent = (member) => this.crashLeaderSometimes(member);
     this.scheduler.runUntil(this.params.safetyMs, 5_000_000);
     this.liveness();
     this.check();
@@ -436,6 +441,15 @@ class RaftRun {
     } else if (kind === "membership") {
       this.membershipStep();
     }
+  }
+
+  /** Crashes a leader right after it was elected or committed, a third of the time (Figure 8 timing). */
+  private crashLeaderSometimes(member: SimMember): void {
+    if (this.phase !== "safety" || !this.prng.chance(0.3)) return;
+    const outcome = this.cluster.crash(member);
+    this.counts.crashes++;
+    this.trace.record(this.scheduler.nowMs, `nemesis leader-crash ${member.id} ${outcome}`);
+    this.scheduler.after(this.prng.intBetween(20, 400), () => this.restart(member));
   }
 
   private restart(member: SimMember): void {
