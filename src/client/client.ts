@@ -55,9 +55,11 @@ export const clientTuning = {
   /** Default operation timeout. */
   timeoutMsDefault: 10_000,
   /** Longest a member may work on one attempt before it answers TIMEOUT. */
-  attemptTimeoutMsMax: 2_000,
+  attemptTimeoutMsMax: 1_000,
   /** Extra wait for an attempt's answer beyond what the member was given. */
-  attemptSlackMs: 300,
+  attemptSlackMs: 200,
+  /** A member that left an attempt unanswered is tried last for this long. */
+  silentAvoidMs: 3_000,
   /** First and largest backoff between retries. */
   backoffMsMin: 20,
   backoffMsMax: 500,
@@ -110,6 +112,8 @@ export class ClientCore {
   private readonly hints = new Map<number, Address>();
   private routingRefresh: Promise<void> | null = null;
   private endpointCursor = 0;
+  /** Members that left an attempt unanswered, until when they are tried last. */
+  private readonly silentUntil = new Map<Address, number>();
   readonly limits: Limits = limitsDefault();
 
   private constructor(
@@ -183,6 +187,8 @@ export class ClientCore {
       hint = null;
       const memberMs = Math.max(1, Math.min(Math.floor(remainingMs), clientTuning.attemptTimeoutMsMax));
       const response = await this.requestOnce(to, operation, session, memberMs, signal);
+      if (response === null) this.silentUntil.set(to, Date.now() + clientTuning.silentAvoidMs);
+      else this.silentUntil.delete(to);
       if (response !== null && response.type === "result") return response.result;
       if (response !== null && response.type === "error" && !retriedCodes.has(response.code))
         throw errorOf(response.code, response.message);
@@ -193,8 +199,9 @@ export class ClientCore {
       ) {
         hint = response.leaderAddress as Address;
         this.hintRecord(operation, hint);
-        // A hint pointing back at the member that refused means its view is stale: back off.
-        if (hint !== to) continue;
+        // A hint pointing back at the member that refused means its view is stale, and one at a
+        // silent member is likely a dead leader: back off instead.
+        if (hint !== to && !this.isSilent(hint)) continue;
         hint = null;
       }
       this.hintForget(operation);
@@ -251,13 +258,23 @@ export class ClientCore {
       (table.members.find((m) => m.nodeId === node)?.clientAddress as Address | undefined) ?? null;
     if (consistencyOf(operation) === "cp") {
       const hinted = this.hints.get(partition);
-      if (hinted !== undefined) return hinted;
+      if (hinted !== undefined && !this.isSilent(hinted)) return hinted;
       const leader = addressOf(table.leaders[partition]);
-      if (leader !== null && attempt < 2) return leader;
+      if (leader !== null && attempt < 2 && !this.isSilent(leader)) return leader;
     }
-    const replicas = table.replicas[partition] ?? [];
-    if (replicas.length === 0) return this.nextEndpoint();
-    return addressOf(replicas[attempt % replicas.length]) ?? this.nextEndpoint();
+    const replicas = (table.replicas[partition] ?? []).map(addressOf).filter((a): a is Address => a !== null);
+    const live = replicas.filter((address) => !this.isSilent(address));
+    const choices = live.length > 0 ? live : replicas;
+    if (choices.length === 0) return this.nextEndpoint();
+    return choices[attempt % choices.length]!;
+  }
+
+  private isSilent(address: Address): boolean {
+    const until = this.silentUntil.get(address);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    this.silentUntil.delete(address);
+    return false;
   }
 
   private partitionOfOperation(operation: Operation): number | null {
@@ -278,7 +295,9 @@ export class ClientCore {
 
   private nextEndpoint(): Address {
     const members = this.table?.members.map((m) => m.clientAddress as Address) ?? [];
-    const all = members.length > 0 ? members : this.endpoints;
+    const known = members.length > 0 ? members : this.endpoints;
+    const live = known.filter((address) => !this.isSilent(address));
+    const all = live.length > 0 ? live : known;
     this.endpointCursor += 1;
     return all[this.endpointCursor % all.length] as Address;
   }

@@ -7,7 +7,19 @@
 // record a HistoryEvent log and check it with src/check; kill only PIDs this file started.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { E2eCluster, runProcess, waitFor } from "./harness.js";
+import {
+  type AnyModel,
+  casRegisterModel,
+  checkHistory,
+  counterModel,
+  failureText,
+  type HistoryEvent,
+  pairEvents,
+} from "../../src/check/index.js";
+import { connect } from "../../src/index.js";
+import { partitionOf } from "../../src/protocol/placement/index.js";
+import { E2eCluster, type MemberProcess, runProcess, waitFor } from "./harness.js";
+import { runWorkload, workloadKeys, workloadLong, workloadMap } from "./workload.js";
 
 let cluster: E2eCluster;
 
@@ -88,4 +100,118 @@ describe("e2e: three members", () => {
     expect(locked.code).toBe(7);
     expect(locked.stdout).toMatch(/^fence=[1-9]\d*\n$/);
   }, 120_000);
+
+  it("stays linearizable while the leaders of group 0 and of a data group are killed", async () => {
+    const dataGroup = partitionOf(workloadMap, workloadKeys[0]!, cluster.partitions) + 1;
+    let finish = (): void => {};
+    const stop = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const workload = runWorkload(cluster.endpoints, cluster.secret, 6, 4_000, stop);
+    const kills: { group: number; member: string; atMs: number }[] = [];
+    const killAndRestart = async (group: number): Promise<void> => {
+      let leader: MemberProcess | null = null;
+      await waitFor(
+        `a leader of group ${group}`,
+        async () => (leader = await cluster.leaderOf(group)) !== null,
+        20_000,
+      );
+      const victim = leader as unknown as MemberProcess;
+      kills.push({ group, member: victim.name, atMs: performance.now() });
+      await cluster.signal(victim, "SIGKILL");
+      await sleep(3_000);
+      cluster.spawn(victim);
+    };
+    await sleep(2_500);
+    await killAndRestart(0);
+    await sleep(2_500);
+    await killAndRestart(dataGroup);
+    await sleep(3_000);
+    finish();
+    const run = await workload;
+    // Every member converges: same applied index and digest for every data group (nothing lost).
+    await waitFor("replicas converge after the restarts", () => converged(), 60_000, 250);
+    const final = await finalReads();
+    const mapEvents = [...run.map, ...final.map];
+    const longEvents = [...run.long, ...final.long];
+    const gaps = kills.map((kill) => resumeGapMs(run.writesOk, kill.atMs));
+    console.log(
+      `e2e kill: ${run.counts.ok} ok, ${run.counts.info} unknown; kills ${JSON.stringify(kills.map((k) => ({ group: k.group, member: k.member })))}; writes resumed after ${gaps.map((g) => `${Math.round(g)} ms`).join(", ")}`,
+    );
+    expect(run.counts.ok).toBeGreaterThan(100);
+    const check = (events: readonly HistoryEvent[], model: AnyModel): void => {
+      const result = checkHistory(model, pairEvents(events.map((event, i) => ({ event, line: i + 1 }))), {
+        timeoutMs: 20_000,
+        nowMs: () => performance.now(),
+      });
+      if (result.failure !== null) console.log(failureText(result.failure));
+      expect(result.verdict).toBe("ok");
+    };
+    check(mapEvents, casRegisterModel());
+    check(longEvents, counterModel());
+    for (const gap of gaps) expect(gap).toBeLessThan(15_000);
+  }, 180_000);
 });
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Whether every running member reports the same applied index and digest for every data group. */
+async function converged(): Promise<boolean> {
+  const statuses = await Promise.all(cluster.members.map((m) => cluster.status(m)));
+  if (statuses.some((s) => s === null)) return false;
+  const views = statuses.map((s) => {
+    const groups = (
+      s as unknown as { groups: { group: number; applied: number; digest: number; commit: number }[] }
+    ).groups;
+    return JSON.stringify(groups.filter((g) => g.group !== 0).map((g) => [g.group, g.applied, g.digest]));
+  });
+  return views.every((view) => view === views[0]);
+}
+
+/** Reads every key and the long once more after the restarts, as one more process of the history. */
+async function finalReads(): Promise<{ map: HistoryEvent[]; long: HistoryEvent[] }> {
+  const shoal = await connect({ endpoints: cluster.endpoints, secret: cluster.secret, timeoutMs: 15_000 });
+  const map: HistoryEvent[] = [];
+  const long: HistoryEvent[] = [];
+  const process = 1_000_000;
+  try {
+    for (const key of workloadKeys) {
+      map.push({ type: "invoke", process, f: "read", key, value: null, time: performance.now() });
+      const value = (await shoal.map<number>(workloadMap).get(key)) ?? null;
+      map.push({ type: "ok", process, f: "read", key, value, time: performance.now() });
+    }
+    long.push({
+      type: "invoke",
+      process,
+      f: "read",
+      key: workloadLong,
+      value: null,
+      time: performance.now(),
+    });
+    const value = await shoal.atomicLong(workloadLong).get();
+    long.push({ type: "ok", process, f: "read", key: workloadLong, value, time: performance.now() });
+  } finally {
+    await shoal.close();
+  }
+  return { map, long };
+}
+
+/**
+ * The time from a kill until writes resume: per key, from the kill to the first acknowledged write
+ * invoked after it; the largest over the keys (the key whose leader died waits longest).
+ */
+function resumeGapMs(
+  writes: readonly { key: string; invokeMs: number; okMs: number }[],
+  killMs: number,
+): number {
+  let gap = 0;
+  for (const key of workloadKeys) {
+    const first = writes
+      .filter((w) => w.key === key && w.invokeMs >= killMs)
+      .sort((a, b) => a.okMs - b.okMs)[0];
+    gap = Math.max(gap, first === undefined ? Number.POSITIVE_INFINITY : first.okMs - killMs);
+  }
+  return gap;
+}
