@@ -86,7 +86,7 @@ export interface RaftRunResult {
 const clientTimeoutMs = 120;
 /** Wall-clock budget of the linearizability check per seed; running out is a failure (`unknown`). */
 const checkBudgetMs = 10_000;
-const clientAttemptsMax = 12;
+const clientAttemptsMax = 25;
 const keys = ["a", "b", "c"];
 const nemesisMembersMax = 9;
 
