@@ -68,6 +68,7 @@ export class Member {
     snapshotsTaken: 0,
     snapshotsInstalled: 0,
     proposals: 0,
+    leaderTransfers: 0,
   };
   readonly groups = new Map<GroupId, RaftGroup>();
   readonly wal: Wal;
@@ -202,6 +203,8 @@ export class Member {
     this.ap.tick();
     this.inboundDrain();
     if (this.cluster === null || this.stats.ticks % this.options.helloIntervalTicks === 0) this.helloMaybe();
+    const balance = this.options.leaderBalanceIntervalTicks;
+    if (balance > 0 && this.stats.ticks % balance === 0) this.leadersBalance();
     this.readyAll();
     this.outboxFlush();
     this.clients.expire(this.environment.clock.nowMs());
@@ -284,6 +287,33 @@ export class Member {
       { index: snapshot.meta.index, term: snapshot.meta.term, data },
       "keep-log",
     );
+  }
+
+  /**
+   * Leader balancing: elections put leaders wherever timers fire first, so one member may lead
+   * most groups. The table ranks each partition's replicas; a leader hands the group to the first
+   * one once it is alive and has every entry (a transfer then costs no catch-up), a few per round.
+   */
+  private leadersBalance(): void {
+    const cluster = this.cluster;
+    if (cluster === null) return;
+    const nowMs = this.environment.clock.nowMs();
+    let transfers = 0;
+    for (const group of this.groups.values()) {
+      if (transfers >= this.options.leaderBalanceTransfersMax) return;
+      if (group.role !== "leader" || group.partition === null) continue;
+      const preferred = cluster.table.partitions[group.partition]?.replicas[0];
+      if (preferred === undefined || preferred === this.nodeId) continue;
+      const heardMs = this.lastHeardMs.get(preferred);
+      if (heardMs === undefined || nowMs - heardMs > this.options.peerSilentMs) continue;
+      const status = group.node.status();
+      const progress = status.progress.find((p) => p.id === preferred);
+      if (progress === undefined || progress.match !== status.lastIndex) continue;
+      if (group.node.transferLeadership(preferred).kind !== "started") continue;
+      transfers += 1;
+      this.stats.leaderTransfers += 1;
+      this.logger.debug("member.leader_transfer", { group: group.group, to: preferred });
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

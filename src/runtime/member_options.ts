@@ -33,6 +33,7 @@ export interface MemberStats {
   snapshotsTaken: number;
   snapshotsInstalled: number;
   proposals: number;
+  leaderTransfers: number;
 }
 
 /** How to run one member. */
@@ -69,6 +70,13 @@ export interface MemberOptions {
   readonly requestTimeoutMsMax: number;
   /** A peer unheard for this long is reported unreachable. */
   readonly peerSilentMs: number;
+  /**
+   * Ticks between two rounds of leader balancing: a leader hands a group to the partition's
+   * preferred replica (the table row's first) once that replica is alive and caught up. 0: never.
+   */
+  readonly leaderBalanceIntervalTicks: number;
+  /** Most leadership transfers one balancing round starts. */
+  readonly leaderBalanceTransfersMax: number;
   /** Check every core's invariants after every tick (simulation and tests). */
   readonly checkInvariants: boolean;
   readonly hooks: MemberHooks;
@@ -98,6 +106,8 @@ export function memberOptionsDefault(nodeId: NodeId, machineFactory: CpMachineFa
     helloIntervalTicks: 4,
     requestTimeoutMsMax: 60_000,
     peerSilentMs: 2_000,
+    leaderBalanceIntervalTicks: 40,
+    leaderBalanceTransfersMax: 8,
     checkInvariants: false,
     hooks: {},
   };
