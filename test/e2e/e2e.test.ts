@@ -6,6 +6,10 @@
 // SIGKILL and restarted. Method: spawn members and clients as child processes, poll with deadlines,
 // record a HistoryEvent log and check it with src/check; kill only PIDs this file started.
 
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:http";
+import { connect as netConnect } from "node:net";
+import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type AnyModel,
@@ -16,9 +20,12 @@ import {
   type HistoryEvent,
   pairEvents,
 } from "../../src/check/index.js";
+import { Channel } from "../../src/client/channel.js";
 import { connect } from "../../src/index.js";
+import type { ClientRequest } from "../../src/protocol/client/messages.js";
+import type { Address } from "../../src/types.js";
 import { partitionOf } from "../../src/protocol/placement/index.js";
-import { E2eCluster, type MemberProcess, runProcess, waitFor } from "./harness.js";
+import { E2eCluster, freePort, type MemberProcess, root, runProcess, waitFor } from "./harness.js";
 import { runWorkload, workloadKeys, workloadLong, workloadMap } from "./workload.js";
 
 let cluster: E2eCluster;
@@ -101,6 +108,127 @@ describe("e2e: three members", () => {
     expect(locked.stdout).toMatch(/^fence=[1-9]\d*\n$/);
   }, 120_000);
 
+  it("applies a retried increment once, and answers bad input with typed errors while serving others", async () => {
+    const channel = await Channel.open({
+      clusterName: "shoal",
+      secret: new TextEncoder().encode(cluster.secret),
+      frameBytesMax: 16 * 1024 * 1024,
+    });
+    const shoal = await connect({ endpoints: cluster.endpoints, secret: cluster.secret, timeoutMs: 15_000 });
+    try {
+      const group = partitionOf("retry-seq", null, cluster.partitions) + 1;
+      let leader: MemberProcess | null = null;
+      await waitFor("a leader", async () => (leader = await cluster.leaderOf(group)) !== null, 20_000);
+      const to = (leader as unknown as MemberProcess).listen as Address;
+      const send = (operation: unknown, sequence: number, clientId = "retry-client") =>
+        channel.request(
+          to,
+          {
+            type: "operation",
+            requestId: channel.nextRequestId(),
+            clientId,
+            sequence,
+            timeoutMs: 5_000,
+            operation,
+          } as ClientRequest,
+          6_000,
+        );
+      const add = { structure: "atomic-long", op: "add", name: "retry-seq", delta: 1 };
+      const first = await send(add, 1);
+      const retried = await send(add, 1);
+      expect(first).toMatchObject({ type: "result", result: 1 });
+      expect(retried).toMatchObject({ type: "result", result: 1 });
+      expect(await shoal.atomicLong("retry-seq").get()).toBe(1);
+      expect(await send(add, 2)).toMatchObject({ type: "result", result: 2 });
+      // Bad input, each answered with a typed error while a normal client keeps being served.
+      const served = (async () => {
+        let n = 0;
+        for (; n < 20; n++) await shoal.atomicLong("served").incrementAndGet();
+        return n;
+      })();
+      const garbage = await garbageConnection(to);
+      expect(garbage).toBe("closed");
+      expect(await send({ structure: "queue", op: "push", name: "q" }, 3)).toMatchObject({
+        type: "error",
+        code: "BAD_INPUT",
+      });
+      expect(await send({ structure: "map", op: "get", name: "m", key: "k".repeat(5_000) }, 4)).toMatchObject(
+        {
+          type: "error",
+          code: "LIMIT_EXCEEDED",
+        },
+      );
+      const big = new Uint8Array(2 * 1024 * 1024);
+      expect(await send({ structure: "map", op: "put", name: "m", key: "k", value: big }, 5)).toMatchObject({
+        type: "error",
+        code: "LIMIT_EXCEEDED",
+      });
+      expect(await send({ structure: "atomic-long", op: "add", name: "x", delta: "1" }, 6)).toMatchObject({
+        type: "error",
+        code: "BAD_INPUT",
+      });
+      // The API refuses oversized input before sending it.
+      await expect(shoal.map("m").put("k".repeat(5_000), 1)).rejects.toMatchObject({
+        code: "LIMIT_EXCEEDED",
+      });
+      await expect(shoal.map("m").put("k", "v".repeat(2 * 1024 * 1024))).rejects.toMatchObject({
+        code: "LIMIT_EXCEEDED",
+      });
+      expect(await served).toBe(20);
+      expect(await shoal.atomicLong("served").get()).toBe(20);
+    } finally {
+      await shoal.close();
+      await channel.close();
+    }
+  }, 120_000);
+
+  it("fences locks across processes: a holder stopped past its TTL loses the lock and its late write is refused", async () => {
+    // The resource checks fences: it refuses a write whose fence is below the largest it has seen.
+    let fenceMax = 0;
+    const writes: { fence: number; accepted: boolean }[] = [];
+    const server = createServer((request, response) => {
+      const fence = Number(new URL(request.url ?? "/", "http://x").searchParams.get("fence"));
+      const accepted = Number.isSafeInteger(fence) && fence >= fenceMax;
+      if (accepted) fenceMax = fence;
+      writes.push({ fence, accepted });
+      response.writeHead(accepted ? 200 : 409).end();
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${port}/write`;
+    const ttlMs = 1_500;
+    const holders: Holder[] = [];
+    try {
+      const a = holderStart("e2e-lock", ttlMs, url);
+      holders.push(a);
+      const fenceA = Number(await holderLine(a, "fence"));
+      expect(await holderLine(a, "write")).toBe("200");
+      a.child.kill("SIGSTOP");
+      const stoppedMs = performance.now();
+      const b = holderStart("e2e-lock", ttlMs, url);
+      holders.push(b);
+      const fenceB = Number(await holderLine(b, "fence"));
+      // B contended: it got the lock only once A's lease had run out, with a larger fence.
+      expect(performance.now() - stoppedMs).toBeGreaterThan(ttlMs / 2);
+      expect(fenceB).toBeGreaterThan(fenceA);
+      expect(await holderLine(b, "write")).toBe("200");
+      a.child.kill("SIGCONT");
+      a.child.stdin!.write("write\n");
+      expect(await holderLine(a, "write", 2)).toBe("409");
+      expect(await holderLine(a, "renew")).toBe("false");
+      b.child.stdin!.write("write\n");
+      expect(await holderLine(b, "write", 2)).toBe("200");
+      expect(await holderLine(b, "renew")).toBe("true");
+      expect(writes.map((w) => w.accepted)).toEqual([true, true, false, true]);
+    } finally {
+      for (const holder of holders) {
+        holder.child.kill("SIGCONT");
+        holder.child.kill("SIGKILL");
+      }
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }, 120_000);
+
   it("stays linearizable while the leaders of group 0 and of a data group are killed", async () => {
     const dataGroup = partitionOf(workloadMap, workloadKeys[0]!, cluster.partitions) + 1;
     let finish = (): void => {};
@@ -152,6 +280,55 @@ describe("e2e: three members", () => {
     for (const gap of gaps) expect(gap).toBeLessThan(15_000);
   }, 180_000);
 });
+
+/** Opens a raw TCP connection to `address`, sends garbage, and reports whether the member closed it. */
+function garbageConnection(address: string): Promise<"closed" | "open"> {
+  const [host, port] = address.split(":");
+  return new Promise((resolve) => {
+    const socket = netConnect(Number(port), host!, () => {
+      socket.write(Buffer.from([0xff, 0xff, 0xff, 0x7f, 1, 2, 3, 4, 5, 6, 7, 8]));
+      socket.write("GET / HTTP/1.1\r\n\r\n".repeat(10));
+    });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve("open");
+    }, 10_000);
+    socket.on("error", () => {});
+    socket.resume(); // Read (and drop) anything, so that the member's close is seen.
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve("closed");
+    });
+  });
+}
+
+/** A holder process of test/e2e/lock_holder.ts, with its output lines. */
+interface Holder {
+  readonly child: ChildProcess;
+  readonly lines: string[];
+}
+
+function holderStart(name: string, ttlMs: number, url: string): Holder {
+  const args = ["--import", "tsx", "test/e2e/lock_holder.ts", cluster.endpoints.join(","), cluster.secret];
+  const child = spawn(process.execPath, [...args, name, String(ttlMs), url], {
+    cwd: root,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  const lines: string[] = [];
+  createInterface({ input: child.stdout! }).on("line", (line) => lines.push(line));
+  child.stderr!.on("data", (chunk: Buffer) => lines.push(`stderr ${chunk.toString("utf8")}`));
+  return { child, lines };
+}
+
+async function holderLine(holder: Holder, prefix: string, count = 1): Promise<string> {
+  await waitFor(
+    `holder line "${prefix}"`,
+    () => holder.lines.filter((l) => l.startsWith(prefix)).length >= count,
+    30_000,
+    50,
+  );
+  return holder.lines.filter((l) => l.startsWith(prefix))[count - 1]!.slice(prefix.length + 1);
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
