@@ -191,6 +191,8 @@ describe("three shoal start processes", () => {
         const socket = connect({ host, port: Number(port) }, () => socket.write(bytes));
         socket.on("error", () => resolve());
         socket.on("close", () => resolve());
+        socket.on("end", () => resolve());
+        socket.on("data", () => {});
         socket.setTimeout(5_000, () => socket.destroy());
       });
     const garbage = new Uint8Array(4096);
