@@ -17,6 +17,11 @@ export interface GenerateOptions {
   readonly clientCount: number;
   /** Chance that an operation ends with an unknown outcome. */
   readonly unknownProbability: number;
+  /**
+   * Most operations of unknown outcome in the history. Each may be linearized anywhere after its
+   * call, so each can double the search space of an illegal history; Jepsen's histories hold few.
+   */
+  readonly unknownCountMax: number;
   /** Keys of `kv` (other models use one object and no key). */
   readonly keyCount: number;
   /** Permits of `semaphore`. */
@@ -48,7 +53,7 @@ interface Zombie {
 }
 
 function drawFate(prng: Prng, probability: number, mayTakeEffectUnseen: boolean): Fate {
-  if (!prng.chance(probability)) return "known";
+  if (probability === 0 || !prng.chance(probability)) return "known";
   if (!mayTakeEffectUnseen) return "unknown-never";
   const roll = prng.below(3);
   return roll === 0 ? "unknown-applied" : roll === 1 ? "unknown-late" : "unknown-never";
@@ -72,6 +77,7 @@ export function generateHistory(options: GenerateOptions): HistoryEvent[] {
   const zombies: Zombie[] = [];
   let nextProcess = options.clientCount;
   let invoked = 0;
+  let unknownCount = 0;
   const emit = (
     type: HistoryEvent["type"],
     process: number,
@@ -98,7 +104,9 @@ export function generateHistory(options: GenerateOptions): HistoryEvent[] {
       if (invoked === options.operationCount || !prng.chance(invokeProbability)) continue;
       invoked += 1;
       client.invoke = reference.choose(prng, slot, client.process);
-      client.fate = drawFate(prng, options.unknownProbability, reference.mayTakeEffectUnseen(client.invoke));
+      const probability = unknownCount < options.unknownCountMax ? options.unknownProbability : 0;
+      client.fate = drawFate(prng, probability, reference.mayTakeEffectUnseen(client.invoke));
+      if (client.fate !== "known") unknownCount += 1;
       emit("invoke", client.process, client.invoke, client.invoke.input);
       client.phase = "invoked";
     } else if (client.phase === "invoked") {
@@ -124,4 +132,38 @@ export function generateHistory(options: GenerateOptions): HistoryEvent[] {
     }
   }
   return events;
+}
+
+/** The range of histories {@link generateSeededHistory} draws from. */
+export interface HistoryShape {
+  readonly operationsMin: number;
+  readonly operationsMax: number;
+  readonly clientsMax: number;
+  readonly inFlightTarget: number;
+  /** Half the seeds get this chance of unknown outcomes, the other half none. */
+  readonly unknownProbability: number;
+  readonly unknownCountMax: number;
+  readonly keysMax: number;
+  readonly permits: number;
+}
+
+/** Draws a history's size (log-uniform in the shape's range), clients and keys from `seed`, then generates it. */
+export function generateSeededHistory(
+  model: GeneratedModel,
+  seed: number,
+  shape: HistoryShape,
+): HistoryEvent[] {
+  const prng = Prng.derive(seed, "shape");
+  const span = Math.log(shape.operationsMax) - Math.log(shape.operationsMin);
+  return generateHistory({
+    model,
+    seed,
+    operationCount: Math.round(Math.exp(Math.log(shape.operationsMin) + prng.next() * span)),
+    clientCount: prng.intBetween(1, shape.clientsMax),
+    unknownProbability: prng.chance(0.5) ? shape.unknownProbability : 0,
+    unknownCountMax: shape.unknownCountMax,
+    keyCount: prng.intBetween(1, shape.keysMax),
+    permits: shape.permits,
+    inFlightTarget: shape.inFlightTarget,
+  });
 }

@@ -4,7 +4,7 @@
 // reports, and the generator of histories for tests.
 
 export { checkHistory, checkOptionsDefault } from "./checker.js";
-export { generateHistory, generatedOperationsMax } from "./generator.js";
+export { generateHistory, generateSeededHistory, generatedOperationsMax } from "./generator.js";
 export { generatedModels } from "./generator_workloads.js";
 export { historyToJsonl } from "./history.js";
 export { formatFromFileName, historyFormats, parseEvents, parseHistory } from "./history_format.js";
@@ -38,7 +38,7 @@ export {
 export { injectViolation, violationKinds, violationsByModel } from "./violations.js";
 
 export type { CheckOptions, CheckResult, Failure, FailureOperation, Verdict } from "./checker.js";
-export type { GenerateOptions } from "./generator.js";
+export type { GenerateOptions, HistoryShape } from "./generator.js";
 export type { GeneratedModel } from "./generator_workloads.js";
 export type { EventType, HistoryEvent } from "./history.js";
 export type { HistoryFormat } from "./history_format.js";

@@ -37,7 +37,10 @@ export function checkCounterBounds(operations: readonly HistoryOperation[]): Str
       let upperBase = 0;
       points.push({
         time: op.callTime,
-        apply: () => ((lowerBase = sums.okPositive), (upperBase = sums.okNegative)),
+        apply: () => {
+          lowerBase = sums.okPositive;
+          upperBase = sums.okNegative;
+        },
       });
       points.push({
         time: op.returnTime,
