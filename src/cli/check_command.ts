@@ -3,7 +3,7 @@
 // is not, 3 when the time budget ran out first, and 2 on bad input, naming the line.
 
 import { readFileSync, writeFileSync } from "node:fs";
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 import {
   checkHistory,
   failureText,
@@ -101,7 +101,7 @@ function parsePositive(name: string): (value: string) => number {
   return (value) => {
     const number = Number(value);
     if (!(number > 0) || !Number.isFinite(number))
-      throw new BadInputError(`${name} must be a positive number`);
+      throw new InvalidArgumentError(`${name} must be a positive number`);
     return number;
   };
 }
@@ -124,6 +124,8 @@ export function registerCheckCommand(program: Command): void {
     )
     .option("--html <out>", "write a self-contained HTML view of the result")
     .option("--permits <count>", "permits of the semaphore model", parsePositive("--permits"), 1)
+    // Usage errors (a missing --model, a bad number) are bad input too: exit 2, not commander's 1.
+    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : checkExitCode.badInput))
     .action(
       (
         file: string,

@@ -119,5 +119,15 @@ describe("shoal check", () => {
     );
     expect(child.status).toBe(checkExitCode.illegal);
     expect(child.stdout).toMatch(/^illegal \(model register\)/);
+    const usage = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "src/cli/main.ts", "check", "x.jsonl", "--timeout", "-1"],
+      {
+        cwd: root,
+        encoding: "utf8",
+        timeout: 60_000,
+      },
+    );
+    expect(usage.status).toBe(checkExitCode.badInput);
   }, 60_000);
 });
