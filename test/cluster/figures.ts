@@ -3,7 +3,7 @@
 //      every group the killed member led, has a new leader; the member restarts and catches up
 //      between runs;
 //   2. WAL appends per second with group commit under the member, with 32 concurrent clients;
-//   3. a member's CPU and memory at rest.
+//   3. a member's CPU and memory at rest, once leaders and terms hold still.
 // Run: node --import tsx test/cluster/figures.ts (SHOAL_FIGURE_RUNS=0 skips 1 and 3; SHOAL_FIGURE_CLIENTS=N)
 
 import { assert } from "../../src/lib/assert.js";
@@ -100,7 +100,24 @@ async function load(cluster: ProcessCluster): Promise<void> {
   );
 }
 
+/** Waits until leaders and terms hold still for two seconds (formation and balancing are over). */
+async function settle(cluster: ProcessCluster): Promise<void> {
+  const view = async (): Promise<string> => {
+    const all = await Promise.all(cluster.members.map(statusOf));
+    return JSON.stringify(all.map((s) => s?.groups.map((g) => [g.group, g.leader, g.term])));
+  };
+  let previous = await view();
+  for (let round = 0; round < 30; round++) {
+    const startMs = performance.now();
+    await waitFor(() => performance.now() - startMs >= 2_000, 3_000);
+    const current = await view();
+    if (current === previous) return;
+    previous = current;
+  }
+}
+
 async function rest(cluster: ProcessCluster): Promise<void> {
+  await settle(cluster);
   const periodMs = 10_000;
   const before = await Promise.all(cluster.members.map(statusOf));
   const startMs = performance.now();
@@ -126,7 +143,6 @@ async function rest(cluster: ProcessCluster): Promise<void> {
 const cluster = await ProcessCluster.start(3, 64);
 try {
   assert(await waitFor(() => ready(cluster), 60_000), "cluster not ready");
-  if (runs > 0) await rest(cluster);
   for (let run = 1; run <= runs; run++) {
     const r = await reelection(cluster);
     process.stdout.write(
@@ -134,6 +150,7 @@ try {
     );
   }
   await load(cluster);
+  if (runs > 0) await rest(cluster);
 } finally {
   await cluster.stopAll();
 }
