@@ -4,11 +4,15 @@
 // VERDICTS; print the time for all 102. etcd_095.log (empty, no published verdict) must terminate.
 
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkHistory, checkOptionsDefault, modelByName, parseHistory } from "../../src/check/index.js";
 
-const root = "/work/shared/peer-histories";
+// The peer suite sits beside the repository (issue 2 names it ../shared/peer-histories);
+// SHOAL_PEER_HISTORIES points elsewhere.
+const root =
+  process.env.SHOAL_PEER_HISTORIES ??
+  resolve(import.meta.dirname, "..", "..", "..", "shared", "peer-histories");
 
 function verdicts(folder: string): [string, string][] {
   return readFileSync(join(root, folder, "VERDICTS"), "utf8")

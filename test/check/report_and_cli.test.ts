@@ -93,6 +93,12 @@ describe("shoal check", () => {
     expect(result.code).toBe(checkExitCode.badInput);
     expect(result.err).toContain("line 3");
     expect(run(path, { model: "no-such-model" }).code).toBe(checkExitCode.badInput);
+    const objectWrite = file("object.jsonl", [
+      { type: "invoke", process: 0, f: "write", value: { a: 1 }, time: 0 },
+    ]);
+    const model = run(objectWrite);
+    expect(model.code).toBe(checkExitCode.badInput);
+    expect(model.err).toContain("line 1: register: write takes a scalar");
     expect(run(join(folder, "history.unknown-extension")).code).toBe(checkExitCode.badInput);
   });
 
