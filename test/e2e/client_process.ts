@@ -1,6 +1,6 @@
 // A separate client process for the end-to-end tests: connects through the API to the endpoints in
-// argv[2] (comma-separated) with the secret in argv[3], runs every CP operation of the public API
-// once on structures suffixed with argv[4], and prints one JSON object of results on standard
+// argv[2] (comma-separated) with the secret in argv[3], runs every CP of the public API
+// and AP operation once on structures suffixed with argv[4], and prints one JSON object of results on standard
 // output. Run: node --import tsx test/e2e/client_process.ts HOST:PORT,... SECRET SUFFIX
 
 import { connect, ShoalError } from "../../src/index.js";
@@ -38,6 +38,16 @@ try {
   const second = await lock.acquire({ ttlMs: 10_000 });
   results.fence2 = second.fence;
   await second.release();
+  const views = shoal.counter(`views-${suffix}`);
+  results.counterAfter = await views.increment(5);
+  results.counterDown = await views.decrement(2);
+  results.counterValue = await views.value();
+  const online = shoal.set<string>(`online-${suffix}`);
+  await online.add("a");
+  await online.add("b");
+  await online.remove("a");
+  results.setValues = await online.values();
+  results.setHas = await online.has("b");
   const controller = new AbortController();
   controller.abort();
   try {
