@@ -5,14 +5,18 @@
 // generated_suite.ts, 500 seeds each.
 
 import { describe, it } from "vitest";
-import { runGeneratedSuite } from "./generated_suite.js";
+import { runGeneratedSuite, suiteTimeoutMs as timeoutMs } from "./generated_suite.js";
 
 const file = "test/check/generated_objects.test.ts";
 
 describe("generated object histories", () => {
   for (const model of ["counter", "fenced-mutex", "semaphore", "fifo-queue"] as const) {
-    it(model, () => {
-      console.log(runGeneratedSuite(model, file));
-    }, 120_000);
+    it(
+      model,
+      () => {
+        console.log(runGeneratedSuite(model, file));
+      },
+      timeoutMs,
+    );
   }
 });

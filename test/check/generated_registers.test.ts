@@ -3,14 +3,18 @@
 // register, cas-register and kv models (TESTING.md T1 b). Method: generated_suite.ts, 500 seeds each.
 
 import { describe, it } from "vitest";
-import { runGeneratedSuite } from "./generated_suite.js";
+import { runGeneratedSuite, suiteTimeoutMs as timeoutMs } from "./generated_suite.js";
 
 const file = "test/check/generated_registers.test.ts";
 
 describe("generated register histories", () => {
   for (const model of ["register", "cas-register", "kv"] as const) {
-    it(model, () => {
-      console.log(runGeneratedSuite(model, file));
-    }, 120_000);
+    it(
+      model,
+      () => {
+        console.log(runGeneratedSuite(model, file));
+      },
+      timeoutMs,
+    );
   }
 });

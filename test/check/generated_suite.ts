@@ -18,6 +18,8 @@ import { Prng } from "../../src/lib/index.js";
 
 /** Histories per model in the everyday tier (TESTING.md T1 asks for at least 500). */
 export const historiesPerModel = 500;
+/** Vitest's limit for one model's suite: the extended tier's 2,000-operation histories take minutes. */
+export const suiteTimeoutMs = process.env.SHOAL_TIER === "extended" ? 600_000 : 120_000;
 const timeoutMs = 10_000;
 const permits = 2;
 
