@@ -229,6 +229,8 @@ export class Member {
       this.inboundDrain();
       this.readyAll();
       this.outboxFlush();
+      // A burst larger than one pass: keep going, one bounded pass per turn of the event loop.
+      if (!this.inbound.isEmpty) this.processSoon();
     });
   }
 

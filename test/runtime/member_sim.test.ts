@@ -81,7 +81,30 @@ function member(cluster: SimCluster<Process>, name: string): Member {
   return cluster.process(name) as Member;
 }
 
+/** Leaders seen per `${group}/${term}`: two members leading one group in one term is a violation. */
+const leadersSeen = new Map<string, string>();
+
+let safetyCalls = 0;
+
+/** Checks election safety across members (Raft §5.2): one leader per group and term (every 8th event). */
+function electionSafety(cluster: SimCluster<Process>): void {
+  safetyCalls += 1;
+  if (safetyCalls % 8 !== 0) return;
+  for (const name of names) {
+    if (!cluster.isUp(name)) continue;
+    for (const group of member(cluster, name).groups.values()) {
+      if (group.role !== "leader") continue;
+      const key = `${cluster.seed}/${group.group}/${group.persistedTerm}`;
+      const known = leadersSeen.get(key) ?? name;
+      expect(known, `two leaders in group ${group.group}, term ${key}`).toBe(name);
+      leadersSeen.set(key, name);
+    }
+  }
+}
+
+/** Whether every running member is ready (checking election safety on the way). */
 function allReady(cluster: SimCluster<Process>): boolean {
+  electionSafety(cluster);
   return names.every((n) => !cluster.isUp(n) || member(cluster, n).status().ready);
 }
 
@@ -98,10 +121,11 @@ function writeAdds(cluster: SimCluster<Process>, count: number, counters: number
     });
   };
   next();
-  const done = cluster.scheduler.runUntilCondition(
-    () => outcomes.length === count,
-    cluster.scheduler.nowMs + 120_000,
-  );
+  // Election safety is checked after every event while the writes go on.
+  const done = cluster.scheduler.runUntilCondition(() => {
+    electionSafety(cluster);
+    return outcomes.length === count;
+  }, cluster.scheduler.nowMs + 120_000);
   expect(done, `only ${outcomes.length}/${count} writes ended`).toBe(true);
   return outcomes;
 }
