@@ -20,7 +20,7 @@ const partitions = 64;
 /** Election timeout of the member defaults (10 ticks of 50 ms, randomised up to twice). */
 const electionTimeoutMsMax = 1_000;
 /** Margin for pre-vote, vote, fsyncs and a loaded CI machine. */
-const reelectionMarginMs = 4_000;
+const reelectionMarginMs = 5_000;
 
 let cluster: ProcessCluster;
 

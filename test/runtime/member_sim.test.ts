@@ -326,3 +326,55 @@ describe("Member on the simulator, AP structures", () => {
     cluster.shutdown();
   });
 });
+
+describe("Member on the simulator, deadlines", () => {
+  it("answers TIMEOUT when a write cannot commit in time, and NO_LEADER once the leader steps down", () => {
+    const cluster = build(41);
+    expect(cluster.scheduler.runUntilCondition(() => allReady(cluster), 20_000)).toBe(true);
+    // A partition led by m1: crash the two other members, so no write there can commit.
+    const m1 = member(cluster, "m1");
+    const led = [...m1.groups.values()].find((g) => g.partition !== null && g.role === "leader");
+    if (led === undefined || led.partition === null) throw new Error("m1 leads no data group");
+    let name = "";
+    for (let i = 0; name === ""; i++) {
+      const key = placementKeyOf({ structure: "atomic-long", op: "add", name: `t${i}`, delta: 1 });
+      if (partitionOf(key.name, key.entryKey, 8) === led.partition) name = `t${i}`;
+    }
+    cluster.crash("m2");
+    cluster.crash("m3");
+    const environment = cluster.environment("client");
+    const codec = new WireCodec({ frameBytesMax: 1024 * 1024 });
+    const codes: { code: string; atMs: number }[] = [];
+    environment.transport.onFrame((_from, frame) => {
+      const result = codec.decode(frame);
+      if (result.kind === "ok")
+        codes.push({
+          code: String((result.message.payload as { code?: string }).code),
+          atMs: cluster.scheduler.nowMs,
+        });
+    });
+    const send = (requestId: number, sequence: number): void => {
+      const payload = {
+        type: "operation",
+        requestId,
+        clientId: "deadline",
+        sequence,
+        timeoutMs: 200,
+        operation: { structure: "atomic-long", op: "add", name, delta: 1 },
+      };
+      const encoded = codec.encode({ version: 1, kind: "client-request", payload });
+      if (encoded.kind === "ok") environment.transport.send("m1" as Address, encoded.body);
+    };
+    const startMs = cluster.scheduler.nowMs;
+    send(1, 1);
+    cluster.scheduler.runFor(400);
+    expect(codes.map((c) => c.code)).toEqual(["TIMEOUT"]);
+    expect(codes[0]!.atMs - startMs).toBeGreaterThanOrEqual(200);
+    // CheckQuorum: without a quorum for an election timeout the leader steps down; then NO_LEADER.
+    cluster.scheduler.runFor(3_000);
+    send(2, 2);
+    cluster.scheduler.runFor(100);
+    expect(codes.map((c) => c.code)).toEqual(["TIMEOUT", "NO_LEADER"]);
+    cluster.shutdown();
+  });
+});
