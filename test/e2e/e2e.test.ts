@@ -232,7 +232,22 @@ describe("e2e: three members", () => {
     };
     const [n1, n2, n3] = cluster.members as [MemberProcess, MemberProcess, MemberProcess];
     try {
+      const readAll = async () =>
+        Promise.all(
+          [n1, n2, n3].map(async (member) => {
+            const count = await at(member, { structure: "counter", op: "get", name: "ap-views" });
+            const values = await at(member, { structure: "set", op: "values", name: "ap-online" });
+            return JSON.stringify([
+              count?.type === "result" ? count.result : null,
+              values?.type === "result" ? values.result : null,
+            ]);
+          }),
+        );
+      const agreed = (views: readonly string[]): boolean =>
+        !views[0]!.includes("null") && views.every((view) => view === views[0]);
       for (let i = 0; i < 5; i++) for (const member of [n1, n2, n3]) await update(member, `before-${i}`);
+      // Removes only remove the adds a replica has seen: let every replica see the early adds first.
+      await waitFor("early adds everywhere", async () => agreed(await readAll()), 30_000, 100);
       n3.child.kill("SIGSTOP");
       for (let i = 0; i < 5; i++) for (const member of [n1, n2]) await update(member, `cut-${i}`);
       await update(n3, "cut-lost", 500); // Unanswerable while stopped: outcome unknown.
@@ -245,17 +260,6 @@ describe("e2e: three members", () => {
       }
       n3.child.kill("SIGCONT");
       for (let i = 0; i < 3; i++) for (const member of [n1, n2, n3]) await update(member, `after-${i}`);
-      const readAll = async () =>
-        Promise.all(
-          [n1, n2, n3].map(async (member) => {
-            const count = await at(member, { structure: "counter", op: "get", name: "ap-views" });
-            const values = await at(member, { structure: "set", op: "values", name: "ap-online" });
-            return JSON.stringify([
-              count?.type === "result" ? count.result : null,
-              values?.type === "result" ? values.result : null,
-            ]);
-          }),
-        );
       let views: string[] = [];
       await waitFor(
         "AP replicas converge",
