@@ -5,6 +5,10 @@
 // prove exactly-once application; replicas are compared by their state digests per group.
 
 import { describe, expect, it } from "vitest";
+import { checkHistory } from "../../src/check/checker.js";
+import { counterModel } from "../../src/check/models/index.js";
+import { pairEvents } from "../../src/check/operation.js";
+import { Prng } from "../../src/lib/prng.js";
 import { type Operation, placementKeyOf } from "../../src/protocol/client/index.js";
 import { partitionOf } from "../../src/protocol/placement/index.js";
 import { WireCodec } from "../../src/protocol/wire/index.js";
@@ -12,6 +16,7 @@ import { nodeId } from "../../src/types.js";
 import type { Address } from "../../src/types.js";
 import { Member, type MemberOptions, memberOptionsDefault } from "../../src/runtime/index.js";
 import {
+  HistoryRecorder,
   type LinkFaults,
   linkFaultsNone,
   SimCluster,
@@ -377,4 +382,67 @@ describe("Member on the simulator, deadlines", () => {
     expect(codes.map((c) => c.code)).toEqual(["TIMEOUT", "NO_LEADER"]);
     cluster.shutdown();
   });
+});
+
+describe("Member on the simulator, linearizability", () => {
+  for (const seed of extended ? [51, 52, 53, 54, 55, 56, 57, 58] : [51, 52]) {
+    it(`gives linearizable atomic longs to concurrent clients through a crash, lossy links (seed ${seed})`, () => {
+      const replay = `${extended ? "SHOAL_TIER=extended " : ""}npx vitest run test/runtime/member_sim.test.ts -t "(seed ${seed})"`;
+      const cluster = build(seed, lossyLinks);
+      const clients = [(cluster.process("client") as ClientProcess).client];
+      for (let i = 2; i <= 4; i++) {
+        const process = cluster.addNode(`client${i}`, (environment) => {
+          const own = new ClientProcess(environment as SimEnvironment);
+          return {
+            client: new TestClient(
+              environment.transport,
+              environment.clock,
+              names.map((n) => n as Address),
+              `client-${i}`,
+            ),
+            stop: () => own.stop(),
+          };
+        }) as unknown as ClientProcess;
+        clients.push(process.client);
+      }
+      expect(cluster.scheduler.runUntilCondition(() => allReady(cluster), 20_000)).toBe(true);
+      const recorder = new HistoryRecorder(() => cluster.scheduler.nowMs);
+      const prng = Prng.derive(seed, "linearizability-test");
+      let finished = 0;
+      const run = (index: number, remaining: number): void => {
+        if (remaining === 0) {
+          finished += 1;
+          return;
+        }
+        const key = `k${prng.below(2)}`;
+        const isRead = prng.chance(0.4);
+        const open = recorder.invoke(`c${index}`, isRead ? "read" : "addAndGet", isRead ? null : 1, key);
+        const operation: Operation = isRead
+          ? { structure: "atomic-long", op: "get", name: key }
+          : { structure: "atomic-long", op: "add", name: key, delta: 1 };
+        clients[index]!.submit(operation, (outcome) => {
+          if (outcome.kind === "ok") recorder.ok(open, outcome.result);
+          else recorder.info(open);
+          run(index, remaining - 1);
+        });
+      };
+      for (let i = 0; i < clients.length; i++) run(i, 15);
+      cluster.scheduler.runFor(300);
+      cluster.crash("m2");
+      cluster.scheduler.runFor(2_000);
+      cluster.restart("m2");
+      expect(
+        cluster.scheduler.runUntilCondition(
+          () => finished === clients.length,
+          cluster.scheduler.nowMs + 300_000,
+        ),
+        replay,
+      ).toBe(true);
+      const operations = pairEvents(recorder.events.map((event, i) => ({ event, line: i + 1 })));
+      const result = checkHistory(counterModel(), operations);
+      expect(result.verdict, `${JSON.stringify(result.failure)}; replay: ${replay}`).toBe("ok");
+      expect(recorder.counts().ok).toBeGreaterThan(40);
+      cluster.shutdown();
+    });
+  }
 });
