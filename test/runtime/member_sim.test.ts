@@ -50,12 +50,12 @@ function options(name: string): MemberOptions {
 
 class ClientProcess implements Process {
   readonly client: TestClient;
-  constructor(environment: SimEnvironment) {
+  constructor(environment: SimEnvironment, clientId = "client-1") {
     this.client = new TestClient(
       environment.transport,
       environment.clock,
       names.map((n) => n as Address),
-      "client-1",
+      clientId,
     );
   }
   stop(): void {}
@@ -391,18 +391,10 @@ describe("Member on the simulator, linearizability", () => {
       const cluster = build(seed, lossyLinks);
       const clients = [(cluster.process("client") as ClientProcess).client];
       for (let i = 2; i <= 4; i++) {
-        const process = cluster.addNode(`client${i}`, (environment) => {
-          const own = new ClientProcess(environment as SimEnvironment);
-          return {
-            client: new TestClient(
-              environment.transport,
-              environment.clock,
-              names.map((n) => n as Address),
-              `client-${i}`,
-            ),
-            stop: () => own.stop(),
-          };
-        }) as unknown as ClientProcess;
+        const process = cluster.addNode(
+          `client${i}`,
+          (environment) => new ClientProcess(environment as SimEnvironment, `client-${i}`),
+        ) as ClientProcess;
         clients.push(process.client);
       }
       expect(cluster.scheduler.runUntilCondition(() => allReady(cluster), 20_000)).toBe(true);
