@@ -110,6 +110,18 @@ describe("e2e: three members", () => {
     expect((await cli(["set", "list", "cli-online", "--json"])).stdout).toBe('["bob"]\n');
     const bad = await cli(["map", "put", "cli-map", "k".repeat(2_000), "v"]);
     expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(/^error LIMIT_EXCEEDED: /)]);
+    // A command that outlives the TTL keeps the lock: lock run renews it while the command runs.
+    const held = cli(["lock", "run", "cli-held", "--ttl-ms", "1000", "--", "sleep", "3"]);
+    const shoal = await connect({ endpoints: cluster.endpoints, secret: cluster.secret, timeoutMs: 10_000 });
+    try {
+      await waitFor("cli-held taken", async () => (await shoal.lock("cli-held").status()).held, 20_000, 100);
+      await sleep(2_000); // Twice the TTL: only renewals keep it held.
+      expect(await shoal.lock("cli-held").tryAcquire({ ttlMs: 1_000 })).toBeNull();
+      expect((await held).code).toBe(0);
+      expect((await shoal.lock("cli-held").status()).held).toBe(false); // Released at the end.
+    } finally {
+      await shoal.close();
+    }
     const locked = await cli([
       "lock",
       "run",
