@@ -119,18 +119,27 @@ describe("three shoal start processes", () => {
   });
 
   it("form a cluster and elect a leader in every group", async () => {
+    // One snapshot in which all three members are ready (every hosted group knows a leader) and
+    // see each other alive; leader balancing may briefly leave a group between leaders after it.
+    let snapshot = new Map<string, AdminStatus>();
+    const formed = async (): Promise<boolean> => {
+      snapshot = await statuses();
+      const states = [...snapshot.values()].map((s) =>
+        s.members
+          .map((m) => m.state)
+          .sort()
+          .join(","),
+      );
+      return (await allReady()) && snapshot.size === 3 && states.every((s) => s === "alive,alive,self");
+    };
     expect(
-      await waitFor(allReady, 40_000),
+      await waitFor(formed, 40_000),
       cluster.members.map((m) => m.log.slice(-3).join("\n")).join("\n"),
     ).toBe(true);
-    const all = await statuses();
     const groups = new Set<number>();
-    for (const status of all.values()) {
-      expect(status.members.map((m) => m.state).sort()).toEqual(["alive", "alive", "self"]);
-      for (const g of status.groups) {
-        groups.add(g.group);
-        expect(g.leader).not.toBeNull();
-      }
+    for (const status of snapshot.values()) {
+      expect(status.groups.length).toBeGreaterThan(0);
+      for (const g of status.groups) groups.add(g.group);
     }
     expect(groups.size).toBe(partitions + 1);
   }, 60_000);
