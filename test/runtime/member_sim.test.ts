@@ -209,10 +209,9 @@ describe("Member on the simulator", () => {
         cluster.scheduler.runUntilCondition(() => reads.length === i + 1, cluster.scheduler.nowMs + 30_000);
       }
       expect(reads.map((o) => (o.kind === "ok" ? o.result : o.code))).toEqual([25, 25, 25, 25, 25, 25]);
-      const restarted = member(cluster, "m2").status();
-      expect(
-        restarted.stats.snapshotsTaken + restarted.stats.snapshotsInstalled + restarted.wal.entriesAppended,
-      ).toBeGreaterThan(0);
+      // The leaders compacted past what m2 held when it crashed: m2 caught up by InstallSnapshot.
+      expect(member(cluster, "m1").stats.snapshotsTaken).toBeGreaterThan(0);
+      expect(member(cluster, "m2").stats.snapshotsInstalled, replay).toBeGreaterThan(0);
       cluster.shutdown();
     });
   }
