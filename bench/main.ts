@@ -1,0 +1,312 @@
+// `npm run bench`: starts a Shoal cluster, a 3-member etcd 3.4 cluster and redis-server (AOF
+// everysec and always) on 127.0.0.1, runs each scenario with identical load on Shoal and the
+// peers, prints markdown tables and writes them to bench/results/<date>.md. Everything it
+// started is stopped by PID in a `finally` and on SIGINT/SIGTERM.
+// Run: npm run bench -- [--quick] [--runs 3] [--duration-ms 5000] [--ops 200000] ...
+
+import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { dirname, join } from "node:path";
+import { Command } from "commander";
+import type { Etcd3 } from "etcd3";
+import type { Redis } from "ioredis";
+import type { Shoal } from "../src/index.js";
+import type { KeyDistribution } from "./load.js";
+import {
+  EtcdCluster,
+  ensurePeerPackages,
+  hasProgram,
+  programVersion,
+  RedisServer,
+  repositoryRoot,
+  ShoalCluster,
+  stopAllChildren,
+} from "./peers.js";
+import { type Environment, resultsMarkdown, type Scenario } from "./report.js";
+import {
+  type BenchShape,
+  type ProgressSink,
+  runScenario,
+  type ScenarioSpec,
+  type Target,
+} from "./scenarios.js";
+import {
+  connectShoal,
+  etcdClient,
+  etcdReady,
+  etcdTarget,
+  redisClient,
+  redisReady,
+  redisTarget,
+  shoalTarget,
+} from "./targets.js";
+
+/** Every scenario the bench knows, in the order it runs them. */
+export const scenarioIds = ["cp-write", "cp-read", "ap-counter", "atomic", "lock"] as const;
+type ScenarioId = (typeof scenarioIds)[number];
+
+interface Options {
+  quick: boolean;
+  runs: string;
+  durationMs: string;
+  ops: string;
+  concurrency: string;
+  keys: string;
+  distribution: string;
+  valueBytes: string;
+  partitions: string;
+  seed: string;
+  scenarios: string;
+  peers: boolean;
+  install: boolean;
+  out?: string;
+}
+
+function shapeOf(options: Options): BenchShape {
+  const distribution = options.distribution as KeyDistribution;
+  if (distribution !== "uniform" && distribution !== "zipfian")
+    throw new Error(`unknown distribution ${distribution}`);
+  const quick = options.quick;
+  return {
+    concurrencies: (quick ? "1,16" : options.concurrency).split(",").map(Number),
+    runs: quick ? 1 : Number(options.runs),
+    durationMs: quick ? 500 : Number(options.durationMs),
+    opsMax: quick ? 2_000 : Number(options.ops),
+    keys: quick ? 100 : Number(options.keys),
+    distribution,
+    valueBytes: Number(options.valueBytes),
+    seed: Number(options.seed),
+  };
+}
+
+function packageVersion(name: string): string {
+  const file = join(repositoryRoot, "node_modules", name, "package.json");
+  return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
+}
+
+function progressSink(): ProgressSink {
+  const tty = process.stdout.isTTY === true;
+  return (line, final) => {
+    if (tty) process.stdout.write(`\r\x1b[2K${line}${final ? "\n" : ""}`);
+    else if (final) process.stdout.write(`${line}\n`);
+  };
+}
+
+/** The systems running for one bench invocation. */
+interface Systems {
+  shoal: Target;
+  etcd: Target;
+  redisEverysec: Target;
+  redisAlways: Target;
+  notes: string[];
+  close: () => Promise<void>;
+}
+
+async function startPeers(
+  options: Options,
+  systems: Systems,
+  closers: (() => Promise<void>)[],
+): Promise<void> {
+  if (!options.peers) {
+    systems.notes.push("Peers skipped (--no-peers).");
+    return;
+  }
+  if (options.install) systems.notes.push(`Peer packages: ${ensurePeerPackages()}.`);
+  if (hasProgram("etcd")) {
+    const etcd = new EtcdCluster(3);
+    closers.push(() => etcd.stop());
+    try {
+      await etcd.start(etcdReady);
+      const client: Etcd3 = etcdClient(etcd.clientUrls);
+      closers.push(async () => client.close());
+      systems.etcd = etcdTarget(client);
+    } catch (error) {
+      systems.etcd = { name: "etcd", ops: {}, unavailable: `did not start: ${String(error)}` };
+    }
+  }
+  for (const mode of ["everysec", "always"] as const) {
+    if (!hasProgram("redis-server")) break;
+    const server = new RedisServer(mode);
+    closers.push(() => server.stop());
+    try {
+      await server.start(redisReady);
+      const client: Redis = redisClient(server.port);
+      await client.connect();
+      closers.push(async () => client.disconnect());
+      const target = redisTarget(client, `AOF ${mode}`);
+      if (mode === "everysec") systems.redisEverysec = target;
+      else systems.redisAlways = target;
+    } catch (error) {
+      const target = { name: `Redis AOF ${mode}`, ops: {}, unavailable: `did not start: ${String(error)}` };
+      if (mode === "everysec") systems.redisEverysec = target;
+      else systems.redisAlways = target;
+    }
+  }
+}
+
+async function startSystems(options: Options, progress: ProgressSink): Promise<Systems> {
+  const closers: (() => Promise<void>)[] = [];
+  const missing = (name: string, why: string): Target => ({ name, ops: {}, unavailable: why });
+  const systems: Systems = {
+    shoal: missing("Shoal", "not started"),
+    etcd: missing("etcd", "etcd not installed"),
+    redisEverysec: missing("Redis AOF everysec", "redis-server not installed"),
+    redisAlways: missing("Redis AOF always", "redis-server not installed"),
+    notes: [],
+    close: async () => {
+      for (const close of closers.reverse()) await close().catch(() => undefined);
+    },
+  };
+  try {
+    progress("starting a 3-member Shoal cluster", true);
+    const cluster = new ShoalCluster(3, Number(options.partitions));
+    closers.push(() => cluster.stop());
+    await cluster.start();
+    const shoal: Shoal = await connectShoal(cluster.endpoints, cluster.secret);
+    closers.push(() => shoal.close());
+    systems.shoal = shoalTarget(shoal);
+    progress("starting peers", true);
+    await startPeers(options, systems, closers);
+  } catch (error) {
+    await systems.close();
+    throw error;
+  }
+  return systems;
+}
+
+function specs(systems: Systems, valueBytes: number): Record<ScenarioId, ScenarioSpec> {
+  return {
+    "cp-write": {
+      id: "cp-write",
+      title: "CP write: Shoal map put vs etcd put",
+      description: `One put of a ${valueBytes}-byte value per operation, acknowledged after the write is committed.`,
+      op: "put",
+      preload: false,
+      shoal: systems.shoal,
+      peers: [systems.etcd],
+    },
+    "cp-read": {
+      id: "cp-read",
+      title: "Linearizable read: Shoal map get vs etcd get",
+      description:
+        "One linearizable get of a preloaded key per operation (etcd's default, non-serializable read).",
+      op: "get",
+      preload: true,
+      shoal: systems.shoal,
+      peers: [systems.etcd],
+    },
+    "ap-counter": {
+      id: "ap-counter",
+      title: "AP counter increment: Shoal counter vs Redis INCR",
+      description: "One increment by 1 per operation. Redis is the single-node, unreplicated reference.",
+      op: "incr",
+      preload: false,
+      shoal: systems.shoal,
+      peers: [systems.redisEverysec, systems.redisAlways],
+    },
+    atomic: {
+      id: "atomic",
+      title: "Atomic increment: Shoal atomicLong vs an etcd transaction counter",
+      description:
+        "Shoal incrementAndGet vs etcd get + txn(if mod revision unchanged then put), retried on conflict.",
+      op: "atomic",
+      preload: false,
+      shoal: systems.shoal,
+      peers: [systems.etcd],
+    },
+    lock: {
+      id: "lock",
+      title: "Lock acquire + release: Shoal lock vs etcd lock",
+      description: "One acquire (10 s lease) followed by its release per operation.",
+      op: "lock",
+      preload: false,
+      shoal: systems.shoal,
+      peers: [systems.etcd],
+    },
+  };
+}
+
+function environmentOf(options: Options, notes: readonly string[]): Environment {
+  const cpu = cpus();
+  return {
+    date: new Date().toISOString(),
+    command: `npm run bench --${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(" ")}` : ""}`,
+    cpus: cpu.length,
+    cpuModel: cpu[0]?.model ?? "unknown",
+    memoryGiB: totalmem() / 2 ** 30,
+    node: process.version,
+    versions: {
+      shoal: packageVersion("../"),
+      etcd: programVersion("etcd", ["--version"]),
+      "redis-server": programVersion("redis-server", ["--version"]),
+      etcd3: packageVersion("etcd3"),
+      ioredis: packageVersion("ioredis"),
+      "hdr-histogram-js": packageVersion("hdr-histogram-js"),
+    },
+    notes: [
+      `Shoal: 3 \`shoal start\` members, ${options.partitions} partitions, one \`connect()\` client; etcd: 3 members, default durability, one etcd3 client; Redis: one ioredis client. All on 127.0.0.1, on the same machine as the load generator.`,
+      ...notes,
+    ],
+  };
+}
+
+async function main(options: Options): Promise<void> {
+  const shape = shapeOf(options);
+  const wanted = options.scenarios.split(",") as ScenarioId[];
+  for (const id of wanted) if (!scenarioIds.includes(id)) throw new Error(`unknown scenario ${id}`);
+  const progress = progressSink();
+  const systems = await startSystems(options, progress);
+  const stopOnSignal = (signal: NodeJS.Signals): void => {
+    process.stderr.write(`\n${signal}: stopping everything the bench started\n`);
+    void systems
+      .close()
+      .then(stopAllChildren)
+      .finally(() => process.exit(130));
+  };
+  process.once("SIGINT", stopOnSignal);
+  process.once("SIGTERM", stopOnSignal);
+  const tables: Scenario[] = [];
+  try {
+    const all = specs(systems, shape.valueBytes);
+    for (const id of wanted) tables.push(await runScenario(all[id], shape, progress));
+  } finally {
+    await systems.close();
+    await stopAllChildren();
+  }
+  const shapeNote = `Load: concurrency ${shape.concurrencies.join(", ")}; ${shape.runs} run(s) each; each run ${shape.durationMs} ms or ${shape.opsMax} operations, whichever first; ${shape.keys} keys, ${shape.distribution}; ${shape.valueBytes}-byte values; seed ${shape.seed}.`;
+  const markdown = resultsMarkdown(environmentOf(options, [shapeNote, ...systems.notes]), tables);
+  const day = new Date().toISOString().slice(0, 10);
+  const out =
+    options.out ?? join(repositoryRoot, "bench", "results", `${day}${options.quick ? "-quick" : ""}.md`);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, markdown);
+  process.stdout.write(`\n${markdown}\nwritten to ${out}\n`);
+}
+
+const program = new Command("bench")
+  .description("Shoal side by side with etcd and Redis on this machine")
+  .option("--quick", "smoke run: c=1,16, one short run each", false)
+  .option("--runs <n>", "runs per scenario and concurrency (median kept)", "3")
+  .option("--duration-ms <ms>", "longest a run lasts", "5000")
+  .option("--ops <n>", "most operations in a run", "200000")
+  .option("--concurrency <list>", "comma-separated concurrencies", "1,16,64")
+  .option("--keys <n>", "key space size", "1000")
+  .option("--distribution <d>", "uniform or zipfian", "uniform")
+  .option("--value-bytes <n>", "value size for writes", "100")
+  .option("--partitions <p>", "Shoal partitions", "16")
+  .option("--seed <n>", "seed of the key draws", "1")
+  .option("--scenarios <list>", `comma-separated, of ${scenarioIds.join(",")}`, "cp-write,cp-read,ap-counter")
+  .option("--no-peers", "measure Shoal only")
+  .option("--no-install", "do not apt-get install missing peers")
+  .option("--out <file>", "results file (default bench/results/<date>.md)");
+
+program.parse(process.argv);
+try {
+  await main(program.opts<Options>());
+} catch (error) {
+  await stopAllChildren();
+  process.stderr.write(
+    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exitCode = 1;
+}
