@@ -4,6 +4,9 @@
 // after seed, until a seed fails with a safety finding (election or state-machine safety,
 // exactly-once, real-time order, an illegal history, or a core assertion); liveness or
 // non-vacuity failures do not count as a catch. Seeds-to-first-failure is printed for the report.
+// M5 (an old-term entry committed by counting its replicas, Raft Figure 8) needs the interleaving
+// steered by the `figure8` fault (src/sim/workloads/raft/figure8.ts); the same profile without the
+// mutant must pass a few hundred seeds and must really reach the overwrite phase.
 
 import { describe, expect, it } from "vitest";
 import { Trace } from "../../src/sim/trace.js";
@@ -11,6 +14,19 @@ import { raftKvWorkload } from "../../src/sim/workloads/raft_kv.js";
 
 const seedBudget = 500;
 const safetyFinding = /safety|exactly-once|real-time|illegal|AssertionError/;
+
+/** The Figure 8 profile: 5 voters, one entry per append message, the steered nemesis only. */
+const figure8Params = { voters: "5", learners: "0", "append-bytes": "1", "safety-ms": "2500" } as const;
+const figure8CleanSeeds = 250;
+
+function replayCommand(
+  seed: number,
+  faults: readonly string[],
+  params: Readonly<Record<string, string>>,
+): string {
+  const flags = Object.entries(params).map(([name, value]) => `--param ${name}=${value}`);
+  return `npx tsx src/cli/main.ts sim --workload raft-kv --seed ${seed} --faults ${faults.join(",")} ${flags.join(" ")}`;
+}
 
 interface MutantCase {
   readonly mutant: string;
@@ -25,6 +41,12 @@ const cases: readonly MutantCase[] = [
     hazard: "H9 reply/commit before fsync",
     faults: ["crash"],
     params: { "disk-ms": "20", "safety-ms": "2000" },
+  },
+  {
+    mutant: "M5",
+    hazard: "H8 commit of an earlier term's entry by counting replicas (Figure 8)",
+    faults: ["figure8"],
+    params: figure8Params,
   },
   { mutant: "M2", hazard: "H4 ReadIndex before the term's first commit", faults: null, params: {} },
   {
@@ -57,10 +79,38 @@ describe("raft mutants are caught (T7)", () => {
     it(`${testCase.mutant} (${testCase.hazard}) within ${seedBudget} seeds`, () => {
       const caught = firstCatch(testCase);
       const faults = testCase.faults?.join(",") ?? "swarm";
+      const replay =
+        caught === null || testCase.faults === null
+          ? ""
+          : `\n  replay: ${replayCommand(caught.seed, testCase.faults, { ...testCase.params, mutant: testCase.mutant })}`;
       console.log(
-        `${testCase.mutant}: ${caught === null ? "NOT caught" : `caught at seed ${caught.seed} (faults ${faults}): ${caught.finding.slice(0, 160)}`}`,
+        `${testCase.mutant}: ${caught === null ? "NOT caught" : `caught at seed ${caught.seed} (faults ${faults}): ${caught.finding.slice(0, 160)}${replay}`}`,
       );
       expect(caught, `${testCase.mutant} escaped ${seedBudget} seeds`).not.toBeNull();
     });
   }
+
+  it(`the figure8 profile passes without a mutant on ${figure8CleanSeeds} seeds and reaches the overwrite phase`, () => {
+    const reached = { episodes: 0, phaseD: 0, overwrites: 0 };
+    for (let seed = 1; seed <= figure8CleanSeeds; seed++) {
+      const result = raftKvWorkload.run({
+        seed,
+        faults: ["figure8"],
+        trace: new Trace(),
+        params: figure8Params,
+      });
+      expect(
+        result.failures,
+        `seed ${seed}: ${result.failures.slice(0, 2).join("; ")}\n  replay: ${replayCommand(seed, ["figure8"], figure8Params)}`,
+      ).toEqual([]);
+      reached.episodes += result.figures["figure8_episodes"] ?? 0;
+      reached.phaseD += result.figures["figure8_d"] ?? 0;
+      reached.overwrites += result.figures["figure8_overwrites"] ?? 0;
+    }
+    console.log(`figure8 without a mutant: ${JSON.stringify(reached)} over ${figure8CleanSeeds} seeds`);
+    // Non-vacuity: most seeds drive an episode to the point where L2 tries to win back the majority.
+    expect(reached.phaseD).toBeGreaterThan(figure8CleanSeeds);
+    // A correct leader never leaves the marker committable by L2's side: L2 never wins phase d.
+    expect(reached.overwrites).toBe(0);
+  });
 });

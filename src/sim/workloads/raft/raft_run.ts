@@ -16,6 +16,7 @@ import { linkFaultsNone, SimNetwork } from "../../network.js";
 import { SimScheduler } from "../../scheduler.js";
 import type { Trace } from "../../trace.js";
 import { checkRegisterHistory } from "../register_check.js";
+import { Figure8Nemesis } from "./figure8.js";
 import {
   type KvReply,
   RaftCluster,
@@ -38,6 +39,7 @@ export const raftFaultNames = [
   "disk-stall",
   "membership",
   "leader-crash",
+  "figure8",
 ] as const;
 
 /** Mutants the workload can switch on (`--mutant M1`). */
@@ -146,16 +148,17 @@ class RaftRun {
   private processNext = 0;
   private nextMemberNumber: number;
   private phase: "safety" | "liveness" = "safety";
+  private figure8: Figure8Nemesis | null = null;
   private readonly counts = { ok: 0, fail: 0, info: 0, crashes: 0, pauses: 0, partitions: 0, confChanges: 0 };
 
   constructor(
-    seed: number,
+    private readonly seed: number,
     private readonly params: RaftRunParams,
     private readonly trace: Trace,
   ) {
     this.prng = Prng.derive(seed, "raft-kv");
-    // The swarm draws every fault but leader-crash, which runs only when named (`--faults`).
-    const swarm = raftFaultNames.filter((name) => name !== "leader-crash");
+    // The swarm draws every fault but leader-crash and figure8, which run only when named (`--faults`).
+    const swarm = raftFaultNames.filter((name) => name !== "leader-crash" && name !== "figure8");
     this.enabled = new Set(params.faults ?? swarm.filter(() => this.prng.chance(0.5)));
     const faults = linkFaultsNone();
     const network = {
@@ -229,6 +232,7 @@ class RaftRun {
     this.scheduleNemesis();
     if (this.enabled.has("leader-crash"))
       this.cluster.onLeaderEvent = (member) => this.crashLeaderSometimes(member);
+    if (this.enabled.has("figure8")) this.startFigure8();
     this.scheduler.runUntil(this.params.safetyMs, 5_000_000);
     this.liveness();
     this.check();
@@ -443,6 +447,21 @@ class RaftRun {
     }
   }
 
+  /** Starts the Figure 8 nemesis (figure8.ts); it needs 5 voters and owns the leader-event hook. */
+  private startFigure8(): void {
+    if (this.params.voters !== 5) throw new Error("--faults figure8 needs --voters 5");
+    this.figure8 = new Figure8Nemesis(
+      this.scheduler,
+      this.network,
+      this.cluster,
+      Prng.derive(this.seed, "raft-figure8"),
+      this.trace,
+      () => this.phase === "safety",
+      (member) => this.restart(member),
+    );
+    this.figure8.start(this.prng.intBetween(200, 500));
+  }
+
   /** Crashes a leader right after it was elected or committed, a third of the time (Figure 8 timing). */
   private crashLeaderSometimes(member: SimMember): void {
     if (this.phase !== "safety" || !this.prng.chance(0.3)) return;
@@ -591,6 +610,11 @@ class RaftRun {
       partitions: this.counts.partitions,
       conf_changes: this.counts.confChanges,
       virtual_ms: Math.round(this.scheduler.nowMs),
+      figure8_episodes: this.figure8?.counts.episodes ?? 0,
+      figure8_b: this.figure8?.counts.reachedB ?? 0,
+      figure8_c: this.figure8?.counts.reachedC ?? 0,
+      figure8_d: this.figure8?.counts.reachedD ?? 0,
+      figure8_overwrites: this.figure8?.counts.reachedOverwrite ?? 0,
     };
     const faults = [...this.enabled].sort().join(",") || "none";
     const summary =
