@@ -144,6 +144,8 @@ export class InteractionEnv {
         return this.restart(args[0]!);
       case "compact":
         return this.compact(args[0]!, Number(args[1]));
+      case "send-snapshot":
+        return this.sendSnapshot(args[0]!, args[1]!);
       case "transfer-leadership":
         return this.print(
           `${args[0]}: ${JSON.stringify(this.node(args[0]!).transferLeadership(args[1] as NodeId))}`,
@@ -396,6 +398,29 @@ export class InteractionEnv {
     const node = this.node(id);
     member.durable.compact(index as LogIndex, encoder.encode(`snap@${index}`), node.configState());
     this.print(`${id} compacted to ${index}; first index ${member.durable.firstIndex()}`);
+  }
+
+  /**
+   * Queues the sender's current snapshot for `to` in one message (offset 0, done), stamped with the
+   * sender's term, as a leader's InstallSnapshot would carry it (etcd's `send-snapshot`). The
+   * receiver's answer goes back to the sender through the queue like any other message.
+   */
+  private sendSnapshot(from: string, to: string): void {
+    const node = this.node(from);
+    this.member(to);
+    const snapshot = node.log.snapshot();
+    const message: Message = {
+      type: "snapshot",
+      from: from as NodeId,
+      to: to as NodeId,
+      term: node.status().term,
+      meta: snapshot.meta,
+      offset: 0,
+      chunk: snapshot.data,
+      done: true,
+    };
+    this.queue.push(message);
+    this.print(`queued: ${describeMessage(message)}`);
   }
 
   private status(id: string): void {
