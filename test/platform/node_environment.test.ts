@@ -49,6 +49,27 @@ describe("nodeEnvironment", () => {
     });
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
+
+  it("draws a random seed when none is given, a different one each time", async () => {
+    const seeds: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const root = mkdtempSync(join(tmpdir(), "shoal-env-"));
+      const env = await nodeEnvironment({
+        host: "127.0.0.1",
+        port: 0,
+        clusterName: "test",
+        secret: null,
+        dataDirectory: root,
+        logger: pinoLogger({ level: "silent" }),
+        timersKeepAlive: false,
+      });
+      seeds.push(env.seed);
+      await env.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+    for (const seed of seeds) expect(Number.isSafeInteger(seed) && seed >= 0).toBe(true);
+    expect(seeds[0]).not.toBe(seeds[1]);
+  });
 });
 
 describe("pinoLogger", () => {

@@ -40,7 +40,7 @@ export interface NodeEnvironment extends Environment {
 
 /** Creates the real Environment; resolves once the transport listens. */
 export async function nodeEnvironment(options: NodeEnvironmentOptions): Promise<NodeEnvironment> {
-  const seed = options.seed ?? randomInt(0, 2 ** 48);
+  const seed = options.seed ?? randomInt(0, 2 ** 48 - 1);
   const clock = new NodeClock({ timersKeepAlive: options.timersKeepAlive ?? true });
   const logger = options.logger ?? pinoLogger({ level: "info" });
   const disk = new NodeDisk({ root: options.dataDirectory, descriptorsOpenMax: 64 });
