@@ -108,21 +108,11 @@ function checkOptions<K extends string>(options: LoadOptions<K>): void {
     throw new RangeError("mix needs positive weights");
 }
 
-/** Runs one bounded load and returns its throughput and latency percentiles. */
-export async function runLoad<K extends string>(
-  options: LoadOptions<K>,
-  operation: Operation<K>,
-): Promise<LoadResult> {
-  checkOptions(options);
-  const histogram = hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: loadLimits.latencyUsMax,
-    numberOfSignificantValueDigits: 3,
-  });
+/** Seeded draws of the next operation kind (by weight) and key (uniform or zipfian). */
+function drawers<K extends string>(options: LoadOptions<K>): { pickKind: () => K; pickKey: () => string } {
   const prng = Prng.fromSeed(options.seed);
   const zipf = options.distribution === "zipfian" ? new ZipfianKeys(options.keys) : null;
   const weightTotal = options.mix.reduce((sum, m) => sum + m.weight, 0);
-  const value = "v".repeat(options.valueBytes);
   const pickKind = (): K => {
     let draw = prng.next() * weightTotal;
     for (const entry of options.mix) {
@@ -135,6 +125,22 @@ export async function runLoad<K extends string>(
     const rank = zipf === null ? prng.below(options.keys) : zipf.rank(prng.next());
     return `k${rank}`;
   };
+  return { pickKind, pickKey };
+}
+
+/** Runs one bounded load and returns its throughput and latency percentiles. */
+export async function runLoad<K extends string>(
+  options: LoadOptions<K>,
+  operation: Operation<K>,
+): Promise<LoadResult> {
+  checkOptions(options);
+  const histogram = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: loadLimits.latencyUsMax,
+    numberOfSignificantValueDigits: 3,
+  });
+  const { pickKind, pickKey } = drawers(options);
+  const value = "v".repeat(options.valueBytes);
   let issued = 0;
   let done = 0;
   let errors = 0;

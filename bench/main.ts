@@ -11,6 +11,16 @@ import { Command } from "commander";
 import type { Etcd3 } from "etcd3";
 import type { Redis } from "ioredis";
 import type { Shoal } from "../src/index.js";
+import {
+  etcdFailover,
+  etcdMatchingTiming,
+  type FailoverSystem,
+  failoverKey,
+  failoverLimits,
+  failoverMarkdown,
+  runFailovers,
+  shoalFailover,
+} from "./failover.js";
 import type { KeyDistribution } from "./load.js";
 import {
   EtcdCluster,
@@ -31,6 +41,7 @@ import {
   type Target,
 } from "./scenarios.js";
 import {
+  benchMapName,
   connectShoal,
   etcdClient,
   etcdReady,
@@ -42,7 +53,7 @@ import {
 } from "./targets.js";
 
 /** Every scenario the bench knows, in the order it runs them. */
-export const scenarioIds = ["cp-write", "cp-read", "ap-counter", "atomic", "lock"] as const;
+export const scenarioIds = ["cp-write", "cp-read", "ap-counter", "atomic", "lock", "failover"] as const;
 type ScenarioId = (typeof scenarioIds)[number];
 
 interface Options {
@@ -56,6 +67,8 @@ interface Options {
   valueBytes: string;
   partitions: string;
   seed: string;
+  warmupMs: string;
+  failoverRuns: string;
   scenarios: string;
   peers: boolean;
   install: boolean;
@@ -76,6 +89,7 @@ function shapeOf(options: Options): BenchShape {
     distribution,
     valueBytes: Number(options.valueBytes),
     seed: Number(options.seed),
+    warmupMs: quick ? 0 : Number(options.warmupMs),
   };
 }
 
@@ -95,6 +109,8 @@ function progressSink(): ProgressSink {
 /** The systems running for one bench invocation. */
 interface Systems {
   shoal: Target;
+  shoalCluster: ShoalCluster | null;
+  shoalWrite: (key: string, value: string) => Promise<void>;
   etcd: Target;
   redisEverysec: Target;
   redisAlways: Target;
@@ -108,6 +124,10 @@ async function startPeers(
   closers: (() => Promise<void>)[],
 ): Promise<void> {
   if (!options.peers) {
+    const skipped = (name: string): Target => ({ name, ops: {}, unavailable: "skipped (--no-peers)" });
+    systems.etcd = skipped("etcd");
+    systems.redisEverysec = skipped("Redis AOF everysec");
+    systems.redisAlways = skipped("Redis AOF always");
     systems.notes.push("Peers skipped (--no-peers).");
     return;
   }
@@ -149,6 +169,10 @@ async function startSystems(options: Options, progress: ProgressSink): Promise<S
   const missing = (name: string, why: string): Target => ({ name, ops: {}, unavailable: why });
   const systems: Systems = {
     shoal: missing("Shoal", "not started"),
+    shoalCluster: null,
+    shoalWrite: async () => {
+      throw new Error("Shoal not started");
+    },
     etcd: missing("etcd", "etcd not installed"),
     redisEverysec: missing("Redis AOF everysec", "redis-server not installed"),
     redisAlways: missing("Redis AOF always", "redis-server not installed"),
@@ -162,9 +186,12 @@ async function startSystems(options: Options, progress: ProgressSink): Promise<S
     const cluster = new ShoalCluster(3, Number(options.partitions));
     closers.push(() => cluster.stop());
     await cluster.start();
+    progress(`Shoal members started, pids ${cluster.children.map((c) => c.process.pid).join(",")}`, true);
     const shoal: Shoal = await connectShoal(cluster.endpoints, cluster.secret);
     closers.push(() => shoal.close());
     systems.shoal = shoalTarget(shoal);
+    systems.shoalCluster = cluster;
+    systems.shoalWrite = (key, value) => shoal.map<string>(benchMapName).put(key, value);
     progress("starting peers", true);
     await startPeers(options, systems, closers);
   } catch (error) {
@@ -174,7 +201,51 @@ async function startSystems(options: Options, progress: ProgressSink): Promise<S
   return systems;
 }
 
-function specs(systems: Systems, valueBytes: number): Record<ScenarioId, ScenarioSpec> {
+/** Kills the leader of one key's group `--failover-runs` times on Shoal and on a fresh etcd. */
+async function failover(options: Options, systems: Systems, progress: ProgressSink): Promise<string> {
+  const runs = options.quick ? 1 : Number(options.failoverRuns);
+  const cluster = systems.shoalCluster;
+  if (cluster === null) throw new Error("failover needs the Shoal cluster");
+  const list: FailoverSystem[] = [
+    shoalFailover(cluster, (v) => systems.shoalWrite(failoverKey, v), benchMapName),
+  ];
+  const notes = [
+    `${runs} run(s) per system, ${failoverLimits.writers} writers on one key; median kept.`,
+    "Shoal: 50 ms ticks, heartbeats every 100 ms, elections after 500–1000 ms (its defaults).",
+  ];
+  let etcd: EtcdCluster | null = null;
+  let client: Etcd3 | null = null;
+  try {
+    if (options.peers && hasProgram("etcd") && hasProgram("etcdctl")) {
+      progress("starting a fresh 3-member etcd with matching timing for failover", true);
+      etcd = new EtcdCluster(3, etcdMatchingTiming);
+      await etcd.start(etcdReady);
+      const urls = etcd.clientUrls;
+      const etcdClientNow = etcdClient(urls);
+      client = etcdClientNow;
+      const ready = (): Promise<boolean> =>
+        etcdReady(urls.filter((_, i) => etcd?.children[i]?.running === true));
+      list.push(
+        etcdFailover(
+          etcd,
+          (v) =>
+            etcdClientNow
+              .put(failoverKey)
+              .value(v)
+              .then(() => undefined),
+          ready,
+        ),
+      );
+      notes.push(`etcd: ${etcdMatchingTiming.join(" ")} (randomized in [500, 1000) ms), one etcd3 client.`);
+    } else notes.push("etcd: not measured (skipped or not installed).");
+    return failoverMarkdown(await runFailovers(list, runs, progress), notes);
+  } finally {
+    client?.close();
+    await etcd?.stop();
+  }
+}
+
+function specs(systems: Systems, valueBytes: number): Record<Exclude<ScenarioId, "failover">, ScenarioSpec> {
   return {
     "cp-write": {
       id: "cp-write",
@@ -266,15 +337,17 @@ async function main(options: Options): Promise<void> {
   process.once("SIGINT", stopOnSignal);
   process.once("SIGTERM", stopOnSignal);
   const tables: Scenario[] = [];
+  const sections: string[] = [];
   try {
     const all = specs(systems, shape.valueBytes);
-    for (const id of wanted) tables.push(await runScenario(all[id], shape, progress));
+    for (const id of wanted) if (id !== "failover") tables.push(await runScenario(all[id], shape, progress));
+    if (wanted.includes("failover")) sections.push(await failover(options, systems, progress));
   } finally {
     await systems.close();
     await stopAllChildren();
   }
-  const shapeNote = `Load: concurrency ${shape.concurrencies.join(", ")}; ${shape.runs} run(s) each; each run ${shape.durationMs} ms or ${shape.opsMax} operations, whichever first; ${shape.keys} keys, ${shape.distribution}; ${shape.valueBytes}-byte values; seed ${shape.seed}.`;
-  const markdown = resultsMarkdown(environmentOf(options, [shapeNote, ...systems.notes]), tables);
+  const shapeNote = `Load: concurrency ${shape.concurrencies.join(", ")}; ${shape.runs} run(s) each; each run ${shape.durationMs} ms or ${shape.opsMax} operations, whichever first, after a discarded ${shape.warmupMs} ms warm-up at c=16; ${shape.keys} keys, ${shape.distribution}; ${shape.valueBytes}-byte values; seed ${shape.seed}.`;
+  const markdown = resultsMarkdown(environmentOf(options, [shapeNote, ...systems.notes]), tables, sections);
   const day = new Date().toISOString().slice(0, 10);
   const out =
     options.out ?? join(repositoryRoot, "bench", "results", `${day}${options.quick ? "-quick" : ""}.md`);
@@ -295,6 +368,8 @@ const program = new Command("bench")
   .option("--value-bytes <n>", "value size for writes", "100")
   .option("--partitions <p>", "Shoal partitions", "16")
   .option("--seed <n>", "seed of the key draws", "1")
+  .option("--warmup-ms <ms>", "discarded warm-up run per system before each scenario", "1000")
+  .option("--failover-runs <n>", "leader kills per system in the failover scenario", "5")
   .option("--scenarios <list>", `comma-separated, of ${scenarioIds.join(",")}`, "cp-write,cp-read,ap-counter")
   .option("--no-peers", "measure Shoal only")
   .option("--no-install", "do not apt-get install missing peers")

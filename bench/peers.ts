@@ -142,6 +142,7 @@ export class ShoalCluster {
   readonly children: Child[] = [];
   readonly endpoints: string[] = [];
   readonly admins: string[] = [];
+  private readonly argsOf: string[][] = [];
 
   constructor(
     readonly size: number,
@@ -167,9 +168,46 @@ export class ShoalCluster {
         "--secret-file",
         secretFile,
       );
+      this.argsOf.push(args);
       this.children.push(track(new Child(`shoal n${i + 1}`, process.execPath, args)));
     }
-    await waitFor("every Shoal group to have a leader", () => this.allGroupsLed(), peerLimits.readyMs);
+    await this.waitAllGroupsLed();
+  }
+
+  /** Waits until every group has a leader that all members can see. */
+  waitAllGroupsLed(): Promise<void> {
+    return waitFor("every Shoal group to have a leader", () => this.allGroupsLed(), peerLimits.readyMs);
+  }
+
+  /** The index of the member leading `group`, or -1. */
+  async leaderOf(group: number): Promise<number> {
+    for (const [index, admin] of this.admins.entries()) {
+      if (!this.children[index]?.running) continue;
+      const response = await fetch(`http://${admin}/api/status`, {
+        signal: AbortSignal.timeout(1_000),
+      }).catch(() => null);
+      if (response === null || !response.ok) continue;
+      const status = (await response.json()) as { groups?: { group: number; role: string }[] };
+      if (status.groups?.some((row) => row.group === group && row.role === "leader")) return index;
+    }
+    return -1;
+  }
+
+  /** SIGKILLs member `index` and waits until it has exited. */
+  async kill(index: number): Promise<void> {
+    const child = this.children[index];
+    if (child === undefined || !child.running) return;
+    const exited = new Promise<void>((resolve) => child.process.once("exit", () => resolve()));
+    child.process.kill("SIGKILL");
+    await exited;
+    allChildren.delete(child);
+  }
+
+  /** Starts member `index` again with its original flags and data folder. */
+  restart(index: number): void {
+    const args = this.argsOf[index];
+    if (args === undefined) throw new RangeError(`no member ${index}`);
+    this.children[index] = track(new Child(`shoal n${index + 1}`, process.execPath, args));
   }
 
   private async allGroupsLed(): Promise<boolean> {
@@ -201,8 +239,13 @@ export class EtcdCluster {
   readonly folder = mkdtempSync(join(tmpdir(), "etcd-bench-"));
   readonly children: Child[] = [];
   readonly clientUrls: string[] = [];
+  private readonly argsOf: string[][] = [];
 
-  constructor(readonly size: number) {}
+  /** `timing` adds flags such as --heartbeat-interval and --election-timeout (default: etcd's). */
+  constructor(
+    readonly size: number,
+    readonly timing: readonly string[] = [],
+  ) {}
 
   async start(ready: (hosts: string[]) => Promise<boolean>): Promise<void> {
     const peerUrls: string[] = [];
@@ -235,7 +278,8 @@ export class EtcdCluster {
         "--initial-cluster-token",
         "bench",
       );
-      args.push("--log-level", "error");
+      args.push("--log-level", "error", ...this.timing);
+      this.argsOf.push(args);
       this.children.push(track(new Child(`etcd e${i + 1}`, "etcd", args)));
     }
     await waitFor(
@@ -243,6 +287,40 @@ export class EtcdCluster {
       () => ready(this.clientUrls),
       peerLimits.readyMs,
     );
+  }
+
+  /** The index of the member etcd reports as leader (from `etcdctl endpoint status`), or -1. */
+  leader(): number {
+    const live = this.clientUrls.filter((_, i) => this.children[i]?.running === true);
+    const result = spawnSync("etcdctl", ["--endpoints", live.join(","), "endpoint", "status", "-w", "json"], {
+      encoding: "utf8",
+      timeout: 5_000,
+    });
+    // Member ids are 64-bit: compare them as digit strings, never as parsed numbers.
+    for (const entry of result.stdout.split('{"Endpoint":').slice(1)) {
+      const url = /^"([^"]+)"/.exec(entry)?.[1];
+      const member = /"member_id":(\d+)/.exec(entry)?.[1];
+      const leader = /"leader":(\d+)/.exec(entry)?.[1];
+      if (url !== undefined && member !== undefined && member === leader) return this.clientUrls.indexOf(url);
+    }
+    return -1;
+  }
+
+  /** SIGKILLs member `index` and waits until it has exited. */
+  async kill(index: number): Promise<void> {
+    const child = this.children[index];
+    if (child === undefined || !child.running) return;
+    const exited = new Promise<void>((resolve) => child.process.once("exit", () => resolve()));
+    child.process.kill("SIGKILL");
+    await exited;
+    allChildren.delete(child);
+  }
+
+  /** Starts member `index` again with its original flags and data folder. */
+  restart(index: number): void {
+    const args = this.argsOf[index];
+    if (args === undefined) throw new RangeError(`no member ${index}`);
+    this.children[index] = track(new Child(`etcd e${index + 1}`, "etcd", args));
   }
 
   async stop(): Promise<void> {

@@ -85,7 +85,11 @@ export function scenarioMarkdown(scenario: Scenario): string {
 }
 
 /** The whole results document. */
-export function resultsMarkdown(environment: Environment, scenarios: readonly Scenario[]): string {
+export function resultsMarkdown(
+  environment: Environment,
+  scenarios: readonly Scenario[],
+  sections: readonly string[] = [],
+): string {
   const lines = [
     "# Shoal bench results",
     "",
@@ -99,6 +103,7 @@ export function resultsMarkdown(environment: Environment, scenarios: readonly Sc
   for (const [name, version] of Object.entries(environment.versions)) lines.push(`- ${name}: ${version}`);
   for (const note of environment.notes) lines.push(`- ${note}`);
   for (const scenario of scenarios) lines.push("", scenarioMarkdown(scenario));
+  for (const section of sections) lines.push("", section);
   lines.push("");
   return lines.join("\n");
 }

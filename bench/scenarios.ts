@@ -39,7 +39,12 @@ export interface BenchShape {
   readonly distribution: KeyDistribution;
   readonly valueBytes: number;
   readonly seed: number;
+  /** A discarded run per system before each scenario's first measured run (0: none). */
+  readonly warmupMs: number;
 }
+
+/** Concurrency of the discarded warm-up run. */
+const warmupConcurrency = 16;
 
 /** Reports progress; `line` is a one-line status. */
 export type ProgressSink = (line: string, final: boolean) => void;
@@ -108,6 +113,11 @@ export async function runScenario(
       progress(`${spec.id}: preloading ${shape.keys} keys into ${target.name}`, true);
       await preload(target, shape);
     }
+  }
+  if (shape.warmupMs > 0) {
+    const warm: BenchShape = { ...shape, durationMs: shape.warmupMs, runs: 1 };
+    for (const target of systems)
+      await measure(target, spec.op, warm, warmupConcurrency, 0, `${spec.id} warm-up`, progress);
   }
   const rows: Row[] = [];
   for (const concurrency of shape.concurrencies) {

@@ -17,11 +17,12 @@ export const targetLimits = {
   lockTtlMs: 10_000,
 } as const;
 
-const mapName = "bench-map";
+/** The Shoal map the bench writes. */
+export const benchMapName = "bench-map";
 
 /** Shoal's operations over one connected client. */
 export function shoalTarget(shoal: Shoal): Target {
-  const map = shoal.map<string>(mapName);
+  const map = shoal.map<string>(benchMapName);
   return {
     name: "Shoal",
     ops: {
@@ -103,7 +104,10 @@ export async function etcdReady(hosts: readonly string[]): Promise<boolean> {
 
 /** A Redis client for `port` on 127.0.0.1. */
 export function redisClient(port: number): Redis {
-  return new Redis({ host: "127.0.0.1", port, lazyConnect: true, maxRetriesPerRequest: 1 });
+  const client = new Redis({ host: "127.0.0.1", port, lazyConnect: true, maxRetriesPerRequest: 1 });
+  // Connection errors surface as rejected commands; without a listener ioredis also prints them.
+  client.on("error", () => undefined);
+  return client;
 }
 
 /** Redis's operations over one client; `label` names the fsync mode. */

@@ -1,0 +1,87 @@
+// Goal: `npm run bench -- --quick --no-peers` works end to end against one real local Shoal
+// cluster: it starts three members, measures every default scenario, writes the markdown results
+// file, and leaves no member running. Method: run bench/main.ts as a child process with a
+// deadline (killed by PID if it overruns), read the file, and check the member PIDs it printed
+// are gone.
+// etcd and Redis are not used here (CI does not install them for `npm test`).
+
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+
+const root = new URL("../..", import.meta.url).pathname;
+const folder = mkdtempSync(join(tmpdir(), "shoal-bench-test-"));
+const deadlineMs = 90_000;
+
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+function runBench(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "bench/main.ts", ...args], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString("utf8");
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString("utf8");
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), deadlineMs);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe("npm run bench -- --quick --no-peers", () => {
+  it(
+    "measures Shoal in every default scenario, writes the results file and stops its members",
+    async () => {
+      const out = join(folder, "results.md");
+      const { code, stdout, stderr } = await runBench(["--quick", "--no-peers", "--out", out]);
+      expect(stderr).not.toContain("bench failed");
+      expect(code).toBe(0);
+      expect(existsSync(out)).toBe(true);
+      const text = readFileSync(out, "utf8");
+      expect(text).toContain("- Command: `npm run bench -- --quick --no-peers --out");
+      expect(text).toContain("- Peers skipped (--no-peers).");
+      for (const title of ["### CP write", "### Linearizable read", "### AP counter increment"]) {
+        expect(text).toContain(title);
+      }
+      const shoalRows = text
+        .split("\n")
+        .filter((line) => line.startsWith("| ") && line.includes("| Shoal |"));
+      expect(shoalRows).toHaveLength(6);
+      for (const row of shoalRows) {
+        const opsPerSec = Number((row.split("|")[3] ?? "").trim().replace(/,/g, ""));
+        expect(opsPerSec).toBeGreaterThan(0);
+      }
+      expect(text).toContain("| 16 | etcd | n/a (skipped (--no-peers))");
+      expect(stdout).toContain(`written to ${out}`);
+      expect(livePids(stdout)).toEqual([]);
+    },
+    deadlineMs + 10_000,
+  );
+});
+
+/** The member PIDs the bench printed that are still alive. */
+function livePids(stdout: string): number[] {
+  const match = /Shoal members started, pids ([\d,]+)/.exec(stdout);
+  expect(match).not.toBeNull();
+  const pids = (match?.[1] ?? "").split(",").map(Number);
+  expect(pids).toHaveLength(3);
+  return pids.filter((pid) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
