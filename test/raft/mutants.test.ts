@@ -7,10 +7,15 @@
 // M5 (an old-term entry committed by counting its replicas, Raft Figure 8) needs the interleaving
 // steered by the `figure8` fault (src/sim/workloads/raft/figure8.ts); the same profile without the
 // mutant must pass a few hundred seeds and must really reach the overwrite phase.
+// M6 (keep a conflicting tail after InstallSnapshot) is caught by a hand-driven scenario (the
+// interpreter of the golden scripts, whose invariant checks throw on a safety breach): the run of
+// testdata/h7_snapshot_conflict_after_index.txt, stepped so that a heartbeat carries the commit
+// index before the leader's next append could repair the follower's log.
 
 import { describe, expect, it } from "vitest";
 import { Trace } from "../../src/sim/trace.js";
 import { raftKvWorkload } from "../../src/sim/workloads/raft_kv.js";
+import { type Command, InteractionEnv } from "./interaction_env.js";
 
 const seedBudget = 500;
 const safetyFinding = /safety|exactly-once|real-time|illegal|AssertionError/;
@@ -113,4 +118,72 @@ describe("raft mutants are caught (T7)", () => {
     // A correct leader never leaves the marker committable by L2's side: L2 never wins phase d.
     expect(reached.overwrites).toBe(0);
   });
+
+  it("M6 (H7 conflicting entry kept after InstallSnapshot) breaks state-machine safety; the correct core does not", () => {
+    const run = (mutant: boolean) => {
+      const env = new InteractionEnv();
+      const outputs: string[] = [];
+      const head = `add-nodes 3 pre-vote=false check-quorum=false${mutant ? " mutant=keepConflictAfterSnapshot" : ""}`;
+      for (const line of [head, ...m6Steps]) outputs.push(env.run(command(line)));
+      return outputs.join("\n");
+    };
+    expect(() => run(true)).toThrow(/state machine safety: index 4 is 4\/2 "b" and 4\/1 "lost-c"/);
+    const clean = run(false);
+    expect(clean).toContain('3: snapshot 3/2; 4/2 "b", 5/2 "c"');
+    expect(clean).not.toMatch(/committed: [^\n]*lost-c/);
+  });
 });
+
+/**
+ * 3 led term 1 and kept "lost-a..c" (2/1..4/1) to itself; 1 leads term 2, commits 2/2..5/2 with 2
+ * and compacts to 3; 3 gets the snapshot 3/2, acknowledges, and the leader's next append to it is
+ * lost, so the following heartbeat (commit = min(match, commit)) is what 3 hears next: with M6,
+ * 3 acknowledged its kept 4/1 as index 4 and commits it; without, it acknowledged 3 and commits 3.
+ */
+const m6Steps = [
+  "campaign 3",
+  "stabilize",
+  "propose 3 lost-a",
+  "propose 3 lost-b",
+  "propose 3 lost-c",
+  "process-ready 3",
+  "deliver-msgs drop=3",
+  "tick-election 1",
+  "tick-election 1",
+  "stabilize 1 2",
+  "propose 1 a",
+  "propose 1 b",
+  "propose 1 c",
+  "stabilize 1 2",
+  "deliver-msgs drop=3",
+  "compact 1 3",
+  "tick-heartbeat 1",
+  ...Array.from({ length: 6 }, () => [
+    "process-ready 1 2 3",
+    "deliver-msgs 1 2",
+    "process-ready 3",
+    "deliver-msgs 3",
+  ]).flat(),
+  "deliver-msgs 1",
+  "process-ready 1",
+  "deliver-msgs 3 drop=3",
+  "tick-heartbeat 1",
+  "process-ready 1",
+  "deliver-msgs 3",
+  "process-ready 3",
+  "process-ready 3",
+  "stabilize",
+  "raft-log 3",
+];
+
+function command(line: string): Command {
+  const [name, ...words] = line.split(" ");
+  const options = new Map<string, string>();
+  const args: string[] = [];
+  for (const word of words) {
+    const equals = word.indexOf("=");
+    if (equals > 0) options.set(word.slice(0, equals), word.slice(equals + 1));
+    else args.push(word);
+  }
+  return { name: name!, args, options };
+}

@@ -13,6 +13,11 @@ export interface RaftMutants {
   readonly readIndexBeforeTermCommit: boolean;
   /** M5 (H8, LogCabin#44): commit an old-term entry by counting its replicas. */
   readonly commitOldTermByCount: boolean;
+  /**
+   * M6 (H7): on InstallSnapshot, keep the entries after the snapshot index even though our entry
+   * at that index conflicts with the snapshot (and acknowledge them as if they matched).
+   */
+  readonly keepConflictAfterSnapshot: boolean;
   /** M7 (H6): accept a configuration change while another is uncommitted. */
   readonly twoUncommittedConfChanges: boolean;
   /** M9 (H9): send the vote before the vote is durable. */
@@ -25,6 +30,7 @@ export function raftMutantsNone(): RaftMutants {
     replyBeforePersist: false,
     readIndexBeforeTermCommit: false,
     commitOldTermByCount: false,
+    keepConflictAfterSnapshot: false,
     twoUncommittedConfChanges: false,
     voteBeforePersist: false,
   };

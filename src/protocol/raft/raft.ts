@@ -769,10 +769,17 @@ export class RaftNode {
       this.respondAppend(from, false, this.log.lastIndex());
       return;
     }
+    // Our entry at the snapshot index conflicts (or is missing), so nothing after it can be
+    // trusted: the whole log is replaced by the snapshot. Mutant M6 keeps the tail anyway.
+    const last = this.log.lastIndex();
+    const kept =
+      this.config.mutants.keepConflictAfterSnapshot && last > meta.index
+        ? this.log.entries((meta.index + 1) as LogIndex, (last + 1) as LogIndex)
+        : [];
     this.log.restore(snapshot);
     this.baseConfig = meta.config;
     this.configHistory = [];
-    this.respondAppend(from, false, meta.index);
+    this.respondAppend(from, false, this.log.append(kept));
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 // The `raft-kv` simulation workload (T5): Raft cores serving a KV register map under faults, with
 // clients that retry, checked for linearizability, safety invariants and liveness after healing.
 // Parameters (`shoal sim --param name=value`): voters=3|5, learners=N, clients=N, safety-ms=N,
-// mutant=M1|M2|M5|M7|M8|M9, disk-ms=N, append-bytes=N, nemesis-ms=N (mutant hunts). The `figure8`
+// mutant=M1|M2|M5|M6|M7|M8|M9, disk-ms=N, append-bytes=N, nemesis-ms=N (mutant hunts). The `figure8`
 // fault (only when named) steers 5 voters through Raft's Figure 8 (raft/figure8.ts); use it with
 // voters=5 learners=0 append-bytes=1.
 

@@ -43,7 +43,7 @@ export const raftFaultNames = [
 ] as const;
 
 /** Mutants the workload can switch on (`--mutant M1`). */
-export const raftMutantNames = ["M1", "M2", "M5", "M7", "M8", "M9"] as const;
+export const raftMutantNames = ["M1", "M2", "M5", "M6", "M7", "M8", "M9"] as const;
 
 /** Parameters of one run. */
 export interface RaftRunParams {
@@ -197,6 +197,7 @@ class RaftRun {
           replyBeforePersist: mutant === "M1",
           readIndexBeforeTermCommit: mutant === "M2",
           commitOldTermByCount: mutant === "M5",
+          keepConflictAfterSnapshot: mutant === "M6",
           twoUncommittedConfChanges: mutant === "M7",
           voteBeforePersist: mutant === "M9",
         },
