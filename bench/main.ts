@@ -347,7 +347,8 @@ async function main(options: Options): Promise<void> {
     await stopAllChildren();
   }
   const shapeNote = `Load: concurrency ${shape.concurrencies.join(", ")}; ${shape.runs} run(s) each; each run ${shape.durationMs} ms or ${shape.opsMax} operations, whichever first, after a discarded ${shape.warmupMs} ms warm-up at c=16; ${shape.keys} keys, ${shape.distribution}; ${shape.valueBytes}-byte values; seed ${shape.seed}.`;
-  const markdown = resultsMarkdown(environmentOf(options, [shapeNote, ...systems.notes]), tables, sections);
+  const notes = tables.length > 0 ? [shapeNote, ...systems.notes] : systems.notes;
+  const markdown = resultsMarkdown(environmentOf(options, notes), tables, sections);
   const day = new Date().toISOString().slice(0, 10);
   const out =
     options.out ?? join(repositoryRoot, "bench", "results", `${day}${options.quick ? "-quick" : ""}.md`);
