@@ -2,9 +2,12 @@
 // intervals and Merkle anti-entropy, protocol/replication) per partition this member replicates.
 // A write is applied at once at this replica and answered; the Replicator gossips the delta to the
 // partition's other replicas in `crdt-delta` frames (deltas, acks, nacks) and repairs what was
-// lost with `crdt-digest` frames (digests, leaf states). AP state lives in memory: a restarted
-// member comes back under a new replica id (peers key acknowledgements by it, so no dot is ever
-// reused) and gets the state back from the other replicas by anti-entropy.
+// lost with `crdt-digest` frames (digests, leaf states). Each partition's store is saved to disk
+// (ap_persist.ts) when it changed, at most once per save interval, and at graceful stop; on start
+// the saved states are joined into the fresh replicator. A restarted member still comes back under
+// a new replica id (peers key acknowledgements by it, so no dot is ever reused, even for updates
+// made after the last save) and gets whatever it did not save back from the other replicas by
+// anti-entropy.
 
 import type { Environment } from "../env/environment.js";
 import { Prng } from "../lib/prng.js";
@@ -13,6 +16,7 @@ import { hlcConfigDefault } from "../protocol/clock/hlc.js";
 import { MUTANTS_NONE } from "../protocol/crdt/mutants.js";
 import type { PartitionTable } from "../protocol/placement/index.js";
 import { Replicator, type ReplicationMessage, type ReplicatorConfig } from "../protocol/replication/index.js";
+import { type ApPersistConfig, apFolderTidy, apStoreEncode, apStoreLoad, apStoreSave } from "./ap_persist.js";
 import type { WireMessage } from "../protocol/wire/index.js";
 import { apApply, apRead } from "../structures/ap_structures.js";
 import type { MachineResult } from "../structures/machine.js";
@@ -57,25 +61,105 @@ export class ApService {
   private readonly replicaOfNode = new Map<NodeId, ReplicaId>();
   private readonly nodeOfReplica = new Map<ReplicaId, NodeId>();
   private readonly prng: Prng;
+  /** Per partition: the store's Merkle root when it was last saved (or found too large). */
+  private readonly savedRoots = new Map<PartitionId, number>();
+  /** Partitions whose store may have changed since their last save. */
+  private readonly unsaved = new Set<PartitionId>();
+  /** Partitions whose last save failed or was skipped, so the failure is logged once. */
+  private readonly saveFailing = new Set<PartitionId>();
+  private ticks = 0;
 
   constructor(
     private readonly host: ApHost,
     private readonly config: ReplicatorConfig,
+    private readonly persist: ApPersistConfig | null = null,
   ) {
     this.prng = Prng.derive(host.environment.seed, "ap");
     const tag = Math.floor(this.prng.next() * 2 ** 48).toString(36);
     this.replicaId = `${host.nodeId}@${tag}` as ReplicaId;
   }
 
-  /** Creates a replicator for every partition of `table` this member replicates. */
+  /**
+   * Creates a replicator for every partition of `table` this member replicates and joins into it
+   * the states saved by earlier incarnations of this member.
+   */
   start(table: PartitionTable): void {
+    if (this.persist !== null) {
+      const failure = apFolderTidy(this.persist);
+      if (failure !== null) this.host.environment.logger.warn("ap.tidy_failed", { reason: failure });
+    }
     for (const row of table.partitions) {
       if (!row.replicas.includes(this.host.nodeId)) continue;
       const prng = Prng.derive(this.host.environment.seed, `ap/${row.partition}`);
-      this.replicators.set(row.partition, new Replicator(this.replicaId, this.config, prng));
+      const replicator = new Replicator(this.replicaId, this.config, prng);
+      this.replicators.set(row.partition, replicator);
       this.rows.set(row.partition, row.replicas);
       this.peersSet(row.partition);
+      this.restore(row.partition, replicator);
     }
+  }
+
+  /** Joins the saved states of `partition` into its replicator; a bad file is logged and skipped. */
+  private restore(partition: PartitionId, replicator: Replicator): void {
+    if (this.persist === null) return;
+    const loaded = apStoreLoad(this.persist, partition);
+    const logger = this.host.environment.logger;
+    if (loaded.kind === "absent") return;
+    if (loaded.kind === "unreadable") {
+      // Start empty: anti-entropy refills the partition from the other replicas.
+      logger.warn("ap.load_failed", { partition, reason: loaded.reason });
+      return;
+    }
+    for (const [key, state] of loaded.entries) {
+      if (replicator.store.join(key, state) === "wrong-type")
+        logger.warn("ap.load_wrong_type", { partition, key });
+    }
+    replicator.store.refresh();
+    this.savedRoots.set(partition, replicator.store.tree.root);
+    logger.info("ap.loaded", { partition, keys: loaded.entries.length, bytes: loaded.bytes });
+  }
+
+  /**
+   * Saves every partition that changed since its last save (the member calls it at graceful stop;
+   * tick() calls it once per save interval).
+   */
+  save(): void {
+    if (this.persist === null) return;
+    for (const partition of [...this.unsaved]) {
+      const replicator = this.replicators.get(partition);
+      this.unsaved.delete(partition);
+      if (replicator !== undefined) this.saveOne(this.persist, partition, replicator);
+    }
+  }
+
+  private saveOne(persist: ApPersistConfig, partition: PartitionId, replicator: Replicator): void {
+    replicator.store.refresh();
+    const root = replicator.store.tree.root;
+    if (this.savedRoots.get(partition) === root) return; // Changed and changed back, or only acks.
+    const logger = this.host.environment.logger;
+    const body = apStoreEncode(replicator.store);
+    if (body.byteLength > persist.fileBytesMax) {
+      // Not retried until the store changes again; logged once until a save succeeds.
+      this.savedRoots.set(partition, root);
+      if (!this.saveFailing.has(partition))
+        logger.warn("ap.save_skipped", { partition, bytes: body.byteLength, limit: persist.fileBytesMax });
+      this.saveFailing.add(partition);
+      return;
+    }
+    try {
+      apStoreSave(persist, partition, body);
+    } catch (error) {
+      this.unsaved.add(partition); // Retried at the next interval.
+      if (!this.saveFailing.has(partition))
+        logger.warn("ap.save_failed", {
+          partition,
+          reason: error instanceof Error ? error.message : String(error),
+        });
+      this.saveFailing.add(partition);
+      return;
+    }
+    this.savedRoots.set(partition, root);
+    this.saveFailing.delete(partition);
   }
 
   /** Records a peer's current replica id (from its raft-batch frames); a new one means it restarted. */
@@ -111,16 +195,20 @@ export class ApService {
     const result = readOnly
       ? apRead(replicator, operation)
       : apApply(replicator, operation, this.host.environment.clock.wallMs());
+    if (!readOnly && result.kind === "ok") this.unsaved.add(partition);
     this.outboxSend(partition, replicator);
     return result;
   }
 
-  /** One tick of every replicator, then their messages. */
+  /** One tick of every replicator, then their messages; saves changed partitions on its cadence. */
   tick(): void {
+    this.ticks += 1;
     for (const [partition, replicator] of this.replicators) {
       replicator.tick();
       this.outboxSend(partition, replicator);
     }
+    const interval = this.persist?.saveIntervalTicks ?? 0;
+    if (interval > 0 && this.ticks % interval === 0) this.save();
   }
 
   /** Steps one replication message for the partition of `group`; false when it is malformed. */
@@ -129,6 +217,9 @@ export class ApService {
     const replicator = this.replicators.get((group - 1) as PartitionId);
     if (replicator === undefined) return true; // Not (or no longer) a replica here.
     replicator.step(payload, this.host.environment.clock.wallMs());
+    // Only these carry states; whether they changed anything is decided at save time by the root.
+    if (payload.type === "delta" || payload.type === "leaf-states")
+      this.unsaved.add((group - 1) as PartitionId);
     this.outboxSend((group - 1) as PartitionId, replicator);
     return true;
   }

@@ -28,6 +28,7 @@ import { configOfVoters, type Message, type Ready } from "../protocol/raft/index
 import { WireCodec, type WireMessage } from "../protocol/wire/index.js";
 import { type GroupRecovery, Wal } from "../storage/index.js";
 import { type Address, type GroupId, groupId, type LogIndex, type NodeId, type ReplicaId } from "../types.js";
+import { apPersistConfigOf } from "./ap_persist.js";
 import { ApService, memberReplicatorConfig } from "./ap_service.js";
 import { ClientService } from "./client_service.js";
 import {
@@ -112,7 +113,7 @@ export class Member {
     this.wal = wal;
     for (const group of recovery.groups) this.recovered.set(group.group, group);
     this.clients = new ClientService(this);
-    this.ap = new ApService(this, memberReplicatorConfig());
+    this.ap = new ApService(this, memberReplicatorConfig(), apPersistConfigOf(environment, options));
     const configGroup = this.recovered.get(groupId(0));
     if (configGroup?.snapshot != null) this.groupsStart(null);
     this.logger.info("member.opened", {
@@ -144,6 +145,7 @@ export class Member {
     this.cancelTick = null;
     this.clients.closeAll();
     for (const group of this.groups.values()) this.commitPersist(group);
+    this.ap.save();
     this.wal.close();
     this.logger.info("member.stopped", {});
   }

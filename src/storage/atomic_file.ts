@@ -16,7 +16,7 @@ const version = 1;
 export const temporarySuffix = ".tmp";
 
 /** What an atomic file holds; the kind is checked on read so one file can never pass for another. */
-export const AtomicFileKind = { HardState: 1, Snapshot: 2 } as const;
+export const AtomicFileKind = { HardState: 1, Snapshot: 2, ApStore: 3 } as const;
 /** One of {@link AtomicFileKind}'s values. */
 export type AtomicFileKind = (typeof AtomicFileKind)[keyof typeof AtomicFileKind];
 

@@ -1,0 +1,141 @@
+// The on-disk form of one AP partition replica's store: every key's CRDT state in the crdt codec,
+// in one atomic file per partition (write temporary, sync, rename, sync folder), so after a crash
+// the file holds the last save whole or the one before it, never a mix. The saved states keep the
+// dots of the replica id that wrote them; a restarted member joins them into a Replicator under a
+// new id, so no dot is ever issued twice even when the last updates before a crash were not saved.
+//
+// Body: a varint format version, a varint key count, then per key (sorted by UTF-16 code units)
+// the key as a string field and the encoded state as a byte field.
+
+import type { Disk } from "../env/disk.js";
+import { crc32 } from "../lib/bytes.js";
+import { ByteReader, ByteWriter, CodecError } from "../protocol/crdt/codec.js";
+import type { Crdt } from "../protocol/crdt/crdt.js";
+import { decodeCrdt, encodeCrdt } from "../protocol/crdt/registry.js";
+import type { ReplicaStore } from "../protocol/replication/store.js";
+import { AtomicFileKind, atomicFileRead, atomicFilesTidy, atomicFileWrite } from "../storage/atomic_file.js";
+import type { Checksum } from "../storage/segment.js";
+import type { PartitionId } from "../types.js";
+
+/** Ticks between two saves of a changed partition: 1 s at the default 50 ms tick. */
+export const AP_SAVE_INTERVAL_TICKS_DEFAULT = 20;
+/** The largest body of one partition's saved file; a larger store is not saved (logged once). */
+export const AP_FILE_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
+/** The version of the body layout. */
+const bodyVersion = 1;
+
+/** Where and how often a member saves its AP partitions. */
+export interface ApPersistConfig {
+  readonly disk: Disk;
+  /** The folder of the AP files ("ap" under the member's data folder). */
+  readonly folder: string;
+  readonly checksum: Checksum;
+  /** Ticks between two saves of a partition that changed; 0 saves only at graceful stop. */
+  readonly saveIntervalTicks: number;
+  /** Limit on the body bytes of one file. */
+  readonly fileBytesMax: number;
+}
+
+/** The AP folder under a member's data folder ("" is the disk's root). */
+export function apFolderOf(dataFolder: string): string {
+  return dataFolder === "" ? "ap" : `${dataFolder}/ap`;
+}
+
+/** The file name of `partition`'s store. */
+export function apFileName(partition: PartitionId): string {
+  return `partition_${partition}.crdt`;
+}
+
+/** Encodes every state of `store`, keys sorted, into one body. */
+export function apStoreEncode(store: ReplicaStore): Uint8Array {
+  const keys = [...store.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const writer = new ByteWriter();
+  writer.uint(bodyVersion);
+  writer.uint(keys.length);
+  for (const key of keys) {
+    const state = store.get(key);
+    if (state === undefined) continue;
+    writer.string(key);
+    writer.bytes(encodeCrdt(state));
+  }
+  return writer.finish();
+}
+
+/** Decodes a body into its keyed states; throws CodecError when it is malformed. */
+export function apStoreDecode(body: Uint8Array): [string, Crdt][] {
+  const reader = new ByteReader(body);
+  const version = reader.uint();
+  if (version !== bodyVersion) throw new CodecError(`unknown AP store version ${version}`);
+  // Each entry takes at least two bytes (two length fields), which bounds the count.
+  const count = reader.uintAtMost(Math.floor(reader.remaining / 2), "key count");
+  const entries: [string, Crdt][] = [];
+  for (let i = 0; i < count; i++) {
+    const key = reader.string();
+    const decoded = decodeCrdt(reader.bytes());
+    if (decoded.kind === "malformed") throw new CodecError(`state of ${key}: ${decoded.reason}`);
+    entries.push([key, decoded.value]);
+  }
+  reader.expectDone();
+  return entries;
+}
+
+/** The outcome of loading one partition's file. */
+export type ApLoadResult =
+  | { readonly kind: "absent" }
+  | { readonly kind: "ok"; readonly entries: [string, Crdt][]; readonly bytes: number }
+  | { readonly kind: "unreadable"; readonly reason: string };
+
+/** Reads and decodes `partition`'s file; never throws (a bad file is reported, not raised). */
+export function apStoreLoad(config: ApPersistConfig, partition: PartitionId): ApLoadResult {
+  try {
+    const body = atomicFileRead(
+      config.disk,
+      config.folder,
+      apFileName(partition),
+      AtomicFileKind.ApStore,
+      config.checksum,
+    );
+    if (body === null) return { kind: "absent" };
+    if (body.byteLength > config.fileBytesMax)
+      return { kind: "unreadable", reason: `${body.byteLength} bytes, above ${config.fileBytesMax}` };
+    return { kind: "ok", entries: apStoreDecode(body), bytes: body.byteLength };
+  } catch (error) {
+    return { kind: "unreadable", reason: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** Writes `body` as `partition`'s file atomically and durably; throws what the disk throws. */
+export function apStoreSave(config: ApPersistConfig, partition: PartitionId, body: Uint8Array): void {
+  atomicFileWrite(
+    config.disk,
+    config.folder,
+    apFileName(partition),
+    AtomicFileKind.ApStore,
+    body,
+    config.checksum,
+  );
+}
+
+/** Removes temporary files a crash left in the AP folder; never throws (returns the error text). */
+export function apFolderTidy(config: ApPersistConfig): string | null {
+  try {
+    atomicFilesTidy(config.disk, config.folder);
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/** A member's AP persistence settings: next to its WAL, saved at most once a second. */
+export function apPersistConfigOf(
+  environment: { readonly disk: Disk },
+  options: { readonly wal: { readonly folder: string }; readonly walChecksum: Checksum | null },
+): ApPersistConfig {
+  return {
+    disk: environment.disk,
+    folder: apFolderOf(options.wal.folder),
+    checksum: options.walChecksum ?? crc32,
+    saveIntervalTicks: AP_SAVE_INTERVAL_TICKS_DEFAULT,
+    fileBytesMax: AP_FILE_BYTES_MAX_DEFAULT,
+  };
+}
