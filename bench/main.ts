@@ -5,7 +5,7 @@
 // Run: npm run bench -- [--quick] [--runs 3] [--duration-ms 5000] [--ops 200000] ...
 
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { Command } from "commander";
 import type { Etcd3 } from "etcd3";
@@ -326,6 +326,9 @@ async function main(options: Options): Promise<void> {
   const wanted = options.scenarios.split(",") as ScenarioId[];
   for (const id of wanted) if (!scenarioIds.includes(id)) throw new Error(`unknown scenario ${id}`);
   const progress = progressSink();
+  const loadAtStart = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" / ");
   const systems = await startSystems(options, progress);
   const stopOnSignal = (signal: NodeJS.Signals): void => {
     process.stderr.write(`\n${signal}: stopping everything the bench started\n`);
@@ -347,7 +350,10 @@ async function main(options: Options): Promise<void> {
     await stopAllChildren();
   }
   const shapeNote = `Load: concurrency ${shape.concurrencies.join(", ")}; ${shape.runs} run(s) each; each run ${shape.durationMs} ms or ${shape.opsMax} operations, whichever first, after a discarded ${shape.warmupMs} ms warm-up at c=16; ${shape.keys} keys, ${shape.distribution}; ${shape.valueBytes}-byte values; seed ${shape.seed}.`;
-  const notes = tables.length > 0 ? [shapeNote, ...systems.notes] : systems.notes;
+  const loadNote = `Machine load average (1 / 5 / 15 min) at start: ${loadAtStart}; at end: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" / ")}. Other work on the machine shares its cores with every system measured.`;
+  const notes = [...(tables.length > 0 ? [shapeNote] : []), ...systems.notes, loadNote];
   const markdown = resultsMarkdown(environmentOf(options, notes), tables, sections);
   const day = new Date().toISOString().slice(0, 10);
   const out =
