@@ -11,6 +11,10 @@
 //   4. send all Raft messages for one peer in one `raft-batch` frame (coalescing);
 //   5. expire client requests; check every core's invariants when asked.
 //
+// SWIM runs hosted on the same loop (swim_driver.ts): one SWIM tick per member tick, `swim` frames
+// stepped as they are drained, its packets sent through this member's transport. SWIM informs
+// (status, logs); it never decides placement or Raft membership (TESTING.md T10).
+//
 // Between ticks, arriving frames schedule one pass of steps 2–4 (processSoon), so replies do not
 // wait for the next tick; timeouts, heartbeats and elections still move only on ticks.
 //
@@ -25,6 +29,7 @@ import type { Logger } from "../env/logger.js";
 import { assert } from "../lib/assert.js";
 import { BoundedQueue } from "../lib/bounded_queue.js";
 import { configOfVoters, type Message, type Ready } from "../protocol/raft/index.js";
+import { describeMembershipEvent, swimConfigLan } from "../protocol/swim/index.js";
 import { WireCodec, type WireMessage } from "../protocol/wire/index.js";
 import { type GroupRecovery, Wal } from "../storage/index.js";
 import { type Address, type GroupId, groupId, type LogIndex, type NodeId, type ReplicaId } from "../types.js";
@@ -45,6 +50,7 @@ import { clusterConfigBuild, configGroupVoters, Formation } from "./formation.js
 import type { MemberOptions, MemberStats } from "./member_options.js";
 import { RaftGroup } from "./raft_group.js";
 import { type MemberStatus, memberStatusOf } from "./status.js";
+import { SwimDriver } from "./swim_driver.js";
 
 /** Most Ready rounds in one pass (each round is at most one WAL sync). */
 const readyRoundsMax = 4;
@@ -78,6 +84,8 @@ export class Member {
   readonly clients: ClientService;
   readonly ap: ApService;
   readonly startedMs: number;
+  /** SWIM membership, hosted on this member's transport and tick loop; informs, never decides. */
+  readonly swim: SwimDriver;
   cluster: ClusterConfig | null = null;
   /** The last time each peer was heard from (monotonic ms). */
   readonly lastHeardMs = new Map<NodeId, number>();
@@ -114,6 +122,7 @@ export class Member {
     for (const group of recovery.groups) this.recovered.set(group.group, group);
     this.clients = new ClientService(this);
     this.ap = new ApService(this, memberReplicatorConfig(), apPersistConfigOf(environment, options));
+    this.swim = this.swimCreate();
     const configGroup = this.recovered.get(groupId(0));
     if (configGroup?.snapshot != null) this.groupsStart(null);
     this.logger.info("member.opened", {
@@ -143,6 +152,7 @@ export class Member {
     this.isStopped = true;
     this.cancelTick?.();
     this.cancelTick = null;
+    this.swim.stop();
     this.clients.closeAll();
     for (const group of this.groups.values()) this.commitPersist(group);
     this.ap.save();
@@ -151,11 +161,17 @@ export class Member {
   }
 
   /**
-   * Graceful leave, first half: asks every group this member leads to transfer leadership to its
-   * most caught-up live voter (thesis §3.10), then resolves once it leads none or after
-   * `timeoutMs`. Ticks keep running meanwhile; call stop() after.
+   * Graceful leave, first half: announces the SWIM leave and asks every group this member leads
+   * to transfer leadership to its most caught-up live voter (thesis §3.10), then resolves once it
+   * leads none and the leave was gossiped, or after `timeoutMs`. Ticks keep running meanwhile;
+   * call stop() after.
    */
   handOff(timeoutMs: number): Promise<void> {
+    const left = this.swim.stopped || this.swim.core.hasLeft ? Promise.resolve() : this.swim.leave(timeoutMs);
+    return Promise.all([left, this.leadershipHandOff(timeoutMs)]).then(() => undefined);
+  }
+
+  private leadershipHandOff(timeoutMs: number): Promise<void> {
     let transfers = 0;
     for (const group of this.groups.values()) {
       if (group.role !== "leader") continue;
@@ -203,6 +219,7 @@ export class Member {
     this.stats.ticks += 1;
     for (const group of this.groups.values()) group.node.tick();
     this.ap.tick();
+    this.swim.tick();
     this.inboundDrain();
     if (this.cluster === null || this.stats.ticks % this.options.helloIntervalTicks === 0) this.helloMaybe();
     const balance = this.options.leaderBalanceIntervalTicks;
@@ -213,6 +230,7 @@ export class Member {
     if (this.options.checkInvariants) {
       for (const group of this.groups.values()) group.node.invariants();
       this.ap.invariants();
+      this.swim.core.invariants();
     }
   }
 
@@ -233,6 +251,35 @@ export class Member {
       this.outboxFlush();
       // A burst larger than one pass: keep going, one bounded pass per turn of the event loop.
       if (!this.inbound.isEmpty) this.processSoon();
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // SWIM.
+
+  /**
+   * One SWIM member on this member's peer address, ticked once per member tick, seeded with the
+   * --join list (and the configuration's members once formed). A restart starts at incarnation 0:
+   * the first accusation of its earlier life it hears makes it refute above it.
+   */
+  private swimCreate(): SwimDriver {
+    const transport = this.environment.transport;
+    return new SwimDriver({
+      environment: this.environment,
+      id: this.nodeId,
+      config: swimConfigLan(this.options.tickMs),
+      seeds: this.options.join,
+      incarnation: 0,
+      metadata: new Uint8Array(0),
+      onEvent: (event) => this.logger.info("member.swim", { event: describeMembershipEvent(event) }),
+      inboundFramesMax: 1,
+      frameBytesMax: this.options.limits.frameBytesMax,
+      send: (to, frame) => {
+        const result = transport.send(to, frame);
+        if (result === "queued") this.stats.framesSent += 1;
+        else this.stats.sendsRefused += 1;
+        return result;
+      },
     });
   }
 
@@ -278,6 +325,7 @@ export class Member {
       );
     }
     this.ap.start(cluster.table);
+    this.swim.join(cluster.members.map((m) => m.address as Address));
     this.recovered.clear();
     this.logger.info("member.groups_started", { groups: this.groups.size, members: cluster.members.length });
   }
@@ -350,8 +398,10 @@ export class Member {
           this.frameInvalid(from, `malformed ${message.kind}`);
         }
         return;
-      case "raft":
       case "swim":
+        this.swim.deliver(from, message.payload);
+        return;
+      case "raft":
       case "client-response":
         // Not spoken by this member version: members coalesce Raft traffic into raft-batch frames.
         this.frameInvalid(from, `unexpected kind ${message.kind}`);

@@ -1,7 +1,9 @@
 // The member's view of itself and the cluster, as plain JSON: what `/api/status` serves and
-// `shoal status --json` prints. Member liveness is "alive" when the peer was heard from within
-// peerSilentMs, else "unreachable" (this member does not run SWIM; see README.md).
+// `shoal status --json` prints. A member's state is SWIM's view of it (alive / suspect / dead /
+// left) once SWIM knows it; before that (the cluster is still forming, or SWIM has not yet met
+// it) it is "alive" when the peer was heard from within peerSilentMs, else "unreachable".
 
+import type { MemberView } from "../protocol/swim/index.js";
 import type { NodeId } from "../types.js";
 import type { ClusterConfig } from "./codec.js";
 import type { MemberOptions, MemberStats } from "./member_options.js";
@@ -12,9 +14,11 @@ export interface MemberStatusPeer {
   readonly nodeId: string;
   readonly address: string;
   readonly adminAddress: string;
-  readonly state: "self" | "alive" | "unreachable";
-  /** Milliseconds since it was last heard from; null for self or never. */
+  readonly state: "self" | "alive" | "suspect" | "dead" | "left" | "unreachable";
+  /** Milliseconds since it was last heard from on Raft traffic; null for self or never. */
   readonly silentMs: number | null;
+  /** SWIM's incarnation of it; absent for self (see {@link MemberStatus.incarnation}) and while SWIM does not know it. */
+  readonly incarnation?: number;
 }
 
 /** One hosted Raft group. */
@@ -43,6 +47,8 @@ export interface MemberStatus {
   /** Ready: formed, and every hosted group knows a leader. */
   readonly ready: boolean;
   readonly uptimeMs: number;
+  /** This member's own SWIM incarnation. */
+  readonly incarnation: number;
   readonly partitionCount: number;
   readonly members: readonly MemberStatusPeer[];
   readonly groups: readonly MemberStatusGroup[];
@@ -58,6 +64,9 @@ export interface StatusSource {
   readonly cluster: ClusterConfig | null;
   readonly groups: ReadonlyMap<number, RaftGroup>;
   readonly lastHeardMs: ReadonlyMap<NodeId, number>;
+  readonly swim: {
+    readonly core: { readonly incarnation: number; memberView(member: NodeId): MemberView | null };
+  };
   readonly stats: Readonly<MemberStats>;
   readonly startedMs: number;
   readonly environment: {
@@ -92,6 +101,8 @@ export function memberStatusOf(source: StatusSource): MemberStatus {
     if (m.nodeId === source.nodeId) return { ...m, state: "self", silentMs: null };
     const heard = source.lastHeardMs.get(m.nodeId);
     const silentMs = heard === undefined ? null : nowMs - heard;
+    const view = source.swim.core.memberView(m.nodeId as NodeId);
+    if (view !== null) return { ...m, state: view.state, silentMs, incarnation: view.incarnation };
     const alive = silentMs !== null && silentMs <= source.options.peerSilentMs;
     return { ...m, state: alive ? "alive" : "unreachable", silentMs };
   });
@@ -104,6 +115,7 @@ export function memberStatusOf(source: StatusSource): MemberStatus {
     formed,
     ready: formed && groups.every((g) => g.leader !== null),
     uptimeMs: nowMs - source.startedMs,
+    incarnation: source.swim.core.incarnation,
     partitionCount: source.cluster?.table.partitionCount ?? 0,
     members,
     groups,

@@ -1,8 +1,15 @@
-// Runs a SwimMember on an Environment (DESIGN.md rule 2). One `clock.every(tickMs)` drives it;
-// the transport callback only enqueues frames (bounded), and each tick then (1) ticks the core,
-// (2) decodes, validates and steps the frames that arrived since the last tick, (3) encodes and
-// sends the core's outbox, and (4) hands membership events to the caller. Frames that do not
-// decode or validate are counted and dropped; the member goes on.
+// Runs a SwimMember on an Environment (DESIGN.md rule 2), in one of two modes.
+//
+// Standalone (`start()`): one `clock.every(tickMs)` drives it; the transport callback only
+// enqueues frames (bounded), and each tick then (1) ticks the core, (2) decodes, validates and
+// steps the frames that arrived since the last tick, (3) encodes and sends the core's outbox, and
+// (4) hands membership events to the caller.
+//
+// Hosted (a Member shares its transport and tick loop): the host never calls `start()`; it calls
+// `tick()` from its own loop, hands each inbound `swim` wire payload to `deliver()` (stepped at
+// once, replies sent at once, so acks do not wait a tick), and the driver sends through the
+// host's `send` function. Frames or payloads that do not decode or validate are counted and
+// dropped; the member goes on.
 
 import type { Cancel } from "../env/clock.js";
 import type { Environment } from "../env/environment.js";
@@ -17,6 +24,7 @@ import {
   type SwimMessage,
 } from "../protocol/swim/index.js";
 import { WireCodec } from "../protocol/wire/index.js";
+import type { SendResult } from "../env/transport.js";
 import type { Address, NodeId } from "../types.js";
 
 /** How to start a {@link SwimDriver}. */
@@ -34,6 +42,8 @@ export interface SwimDriverOptions {
   readonly inboundFramesMax: number;
   /** Largest frame sent or accepted, in bytes (a UDP datagram holds at most 65,507). */
   readonly frameBytesMax: number;
+  /** Hosted mode: how to send one encoded frame (the host counts it). Default: the environment's transport. */
+  readonly send?: (to: Address, frame: Uint8Array) => SendResult;
 }
 
 /** Counters of a driver's traffic. */
@@ -66,7 +76,9 @@ export class SwimDriver {
   };
   private readonly codec: WireCodec;
   private readonly inbound: BoundedQueue<InboundFrame>;
+  private readonly send: (to: Address, frame: Uint8Array) => SendResult;
   private cancelTick: Cancel | null = null;
+  private isStopped = false;
   private leaveDone: (() => void) | null = null;
   private leaveDeadlineMs = 0;
 
@@ -84,11 +96,13 @@ export class SwimDriver {
     });
     this.codec = new WireCodec({ frameBytesMax: options.frameBytesMax });
     this.inbound = new BoundedQueue<InboundFrame>(options.inboundFramesMax);
+    const transport = environment.transport;
+    this.send = options.send ?? ((to, frame) => transport.send(to, frame));
   }
 
-  /** Starts ticking and receiving. */
+  /** Standalone mode: starts its own timer and transport handler. A hosted driver never calls it. */
   start(): void {
-    assert(this.cancelTick === null, "driver already started");
+    assert(this.cancelTick === null && !this.isStopped, "driver already started");
     this.options.environment.transport.onFrame((from, frame) => {
       // Only enqueue here: protocol work happens on the tick (STYLE.md, the driver loop).
       this.stats.framesReceived += 1;
@@ -97,12 +111,38 @@ export class SwimDriver {
     this.cancelTick = this.options.environment.clock.every(this.options.config.tickMs, () => this.tick());
   }
 
+  /** Whether stop() ran (or a leave finished). */
+  get stopped(): boolean {
+    return this.isStopped;
+  }
+
+  /** Hosted mode: steps one inbound `swim` wire payload at once and sends the replies. */
+  deliver(from: Address, payload: unknown): void {
+    if (this.isStopped) return;
+    this.stats.framesReceived += 1;
+    const message = this.parse(payload);
+    if (message === null) {
+      this.stats.framesInvalid += 1;
+      return;
+    }
+    this.core.step(from, message);
+    this.sendOutbox();
+  }
+
+  /** Adds seeds to join through (e.g. the configuration's members once the cluster formed). */
+  join(seeds: readonly Address[]): void {
+    if (this.isStopped || this.core.hasLeft) return;
+    const own = this.options.environment.transport.localAddress;
+    const others = seeds.filter((seed) => seed !== own);
+    if (others.length > 0) this.core.join(others);
+  }
+
   /**
    * Leaves gracefully: announces the leave, keeps ticking until it has been gossiped its full
    * number of times or `timeoutMs` passed, then stops. Resolves when stopped.
    */
   leave(timeoutMs: number): Promise<void> {
-    assert(this.cancelTick !== null, "driver not running");
+    assert(!this.isStopped && this.leaveDone === null, "driver not running, or already leaving");
     this.core.leave();
     this.leaveDeadlineMs = this.options.environment.clock.nowMs() + timeoutMs;
     return new Promise((resolve) => {
@@ -110,14 +150,26 @@ export class SwimDriver {
     });
   }
 
-  /** Stops ticking and receiving at once (the transport stays open; its owner closes it). */
+  /**
+   * Stops ticking and receiving at once (the transport stays open; its owner closes it). A leave
+   * still waiting resolves.
+   */
   stop(): void {
-    this.cancelTick?.();
-    this.cancelTick = null;
-    this.options.environment.transport.onFrame(() => {});
+    if (this.isStopped) return;
+    this.isStopped = true;
+    if (this.cancelTick !== null) {
+      this.cancelTick();
+      this.cancelTick = null;
+      this.options.environment.transport.onFrame(() => {});
+    }
+    const done = this.leaveDone;
+    this.leaveDone = null;
+    done?.();
   }
 
-  private tick(): void {
+  /** One tick: the standalone timer calls it; in hosted mode the host does, once per its own tick. */
+  tick(): void {
+    if (this.isStopped) return;
     this.core.tick();
     let frames = this.inbound.size;
     while (frames > 0) {
@@ -135,21 +187,24 @@ export class SwimDriver {
   private decode(frame: Uint8Array): SwimMessage | null {
     const decoded = this.codec.decode(frame);
     if (decoded.kind !== "ok" || decoded.message.kind !== "swim") return null;
-    return parseSwimMessage(decoded.message.payload, {
+    return this.parse(decoded.message.payload);
+  }
+
+  private parse(payload: unknown): SwimMessage | null {
+    return parseSwimMessage(payload, {
       metadataBytesMax: this.options.config.metadataBytesMax,
       membersMax: this.options.config.membersMax,
     });
   }
 
   private sendOutbox(): void {
-    const transport = this.options.environment.transport;
     for (const outbound of this.core.takeOutbox()) {
       const encoded = this.codec.encode({ version: 1, kind: "swim", payload: outbound.message });
       if (encoded.kind !== "ok") {
         this.stats.sendsRefused += 1;
         continue;
       }
-      if (transport.send(outbound.to, encoded.body) === "queued") this.stats.framesSent += 1;
+      if (this.send(outbound.to, encoded.body) === "queued") this.stats.framesSent += 1;
       else this.stats.sendsRefused += 1;
     }
   }
@@ -158,9 +213,6 @@ export class SwimDriver {
     if (this.leaveDone === null) return;
     const isTimedOut = this.options.environment.clock.nowMs() >= this.leaveDeadlineMs;
     if (!this.core.isLeaveDisseminated && !isTimedOut) return;
-    const done = this.leaveDone;
-    this.leaveDone = null;
     this.stop();
-    done();
   }
 }
