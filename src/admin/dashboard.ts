@@ -12,7 +12,7 @@ export function dashboardHtml(): string {
 body { font: 14px system-ui, sans-serif; margin: 1.5rem; color: #1b1b1b; }
 table { border-collapse: collapse; margin-bottom: 1.5rem; }
 th, td { padding: 0.2rem 0.7rem; border-bottom: 1px solid #ddd; text-align: left; }
-.alive, .self, .leader { color: #17803d; } .unreachable { color: #b42318; }
+.alive, .self, .leader { color: #17803d; } .suspect { color: #b54708; } .unreachable, .dead { color: #b42318; } .left { color: #667085; }
 </style>
 </head>
 <body>

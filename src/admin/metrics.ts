@@ -90,7 +90,7 @@ export class MemberMetrics {
     );
     new Gauge({
       name: "shoal_member_state",
-      help: "1 for each peer's state as this member sees it (self, alive, unreachable)",
+      help: "1 for each peer's state as this member sees it (self; SWIM's alive, suspect, dead, left; or alive, unreachable before SWIM knows the peer)",
       labelNames: ["peer", "state"],
       registers: [this.registry],
       collect() {
