@@ -1,9 +1,11 @@
 // The client's wire: one TcpTransport (the members' framing and cluster handshake, so a client is
 // admitted exactly as a peer is), one WireCodec, and the table of requests waiting for an answer.
 // `request` sends one `client-request` frame and resolves with the member's `client-response`, or
-// with null when none came within `waitMs` (the member died, the frame was dropped): the caller
-// decides whether to retry. Responses are matched by requestId; a late answer to a request nobody
-// waits for any more is dropped.
+// with null when none came within `waitMs` (the frame was dropped, the member is stuck) or as soon as
+// the connection to that member closes or cannot be opened (the member died: its answer will not
+// come, so waiting out `waitMs` would only delay the caller's retry elsewhere). The caller decides
+// whether to retry. Responses are matched by requestId; a late answer to a request nobody waits for
+// any more is dropped.
 
 import { randomInt } from "node:crypto";
 import { ClosedError } from "../errors.js";
@@ -23,6 +25,7 @@ export interface ChannelOptions {
 }
 
 interface Waiter {
+  readonly to: Address;
   readonly resolve: (response: ClientResponse | null) => void;
   readonly timer: ReturnType<typeof setTimeout>;
 }
@@ -40,6 +43,7 @@ export class Channel {
   ) {
     this.codec = new WireCodec({ frameBytesMax });
     transport.onFrame((_from, frame) => this.received(frame));
+    transport.onPeerDown((peer) => this.peerDown(peer));
   }
 
   /** Opens the transport on an ephemeral loopback-or-any port (members answer over it). */
@@ -66,8 +70,8 @@ export class Channel {
   }
 
   /**
-   * Sends `request` to `to`; resolves with the answer, or null after `waitMs` without one. Never
-   * rejects except when the channel is closed.
+   * Sends `request` to `to`; resolves with the answer, or null after `waitMs` without one or once
+   * the connection to `to` is lost. Never rejects except when the channel is closed.
    */
   request(to: Address, request: ClientRequest, waitMs: number): Promise<ClientResponse | null> {
     if (this.isClosed) return Promise.reject(new ClosedError("client"));
@@ -78,7 +82,7 @@ export class Channel {
         this.waiters.delete(request.requestId);
         resolve(null);
       }, waitMs);
-      this.waiters.set(request.requestId, { resolve, timer });
+      this.waiters.set(request.requestId, { to, resolve, timer });
       const sent = this.transport.send(to, encoded.body);
       if (sent !== "queued") {
         clearTimeout(timer);
@@ -102,6 +106,16 @@ export class Channel {
 
   get closed(): boolean {
     return this.isClosed;
+  }
+
+  /** The connection to `peer` closed or failed to open: its requests in flight will not be answered. */
+  private peerDown(peer: Address): void {
+    for (const [requestId, waiter] of this.waiters) {
+      if (waiter.to !== peer) continue;
+      this.waiters.delete(requestId);
+      clearTimeout(waiter.timer);
+      waiter.resolve(null);
+    }
   }
 
   private received(frame: Uint8Array): void {

@@ -60,9 +60,13 @@ export const clientTuning = {
   attemptSlackMs: 200,
   /** A member that left an attempt unanswered is tried last for this long. */
   silentAvoidMs: 3_000,
-  /** First and largest backoff between retries. */
+  /**
+   * First and largest backoff between retries. The cap is kept well under the members' election
+   * timeout (500–1000 ms) so a client waiting out an election learns of the new leader within about
+   * one cap of it, not one election later.
+   */
   backoffMsMin: 20,
-  backoffMsMax: 500,
+  backoffMsMax: 100,
   /** Longest one routing-table request waits. */
   routingWaitMs: 1_000,
   /** Most sessions kept idle in the pool (more concurrent operations open more). */

@@ -153,6 +153,7 @@ export class TcpTransport implements Transport {
   private readonly crypto: HandshakeCrypto;
   private readonly prng: Prng;
   private handler: FrameHandler = () => {};
+  private peerDownHandler: ((peer: Address) => void) | null = null;
   private connectionSequence = 0;
   private inboundBytesBuffered = 0;
   private isClosed = false;
@@ -213,6 +214,16 @@ export class TcpTransport implements Transport {
   /** Installs the inbound handler. */
   onFrame(handler: FrameHandler): void {
     this.handler = handler;
+  }
+
+  /**
+   * Installs an optional handler told when the connection to a peer closes, or a dial to it fails,
+   * and no other established connection to that peer remains: frames sent to it and not yet
+   * answered are likely lost. Not called for duplicates ended in favour of another connection, nor
+   * after close(). Reconnection proceeds as without a handler.
+   */
+  onPeerDown(handler: (peer: Address) => void): void {
+    this.peerDownHandler = handler;
   }
 
   /**
@@ -500,6 +511,7 @@ export class TcpTransport implements Transport {
       this.counters.framesDropped += peer.queue.clear();
     }
     this.retrySchedule(peer);
+    this.peerDownHandler?.(peer.address);
   }
 
   private inboundRelease(connection: Connection): void {
