@@ -11,11 +11,13 @@
 // gossiped after (ap_service.ts); a member that is not a replica redirects to the first replica.
 
 import type { Environment } from "../env/environment.js";
+import { assertNever } from "../lib/assert.js";
 import type { Logger } from "../env/logger.js";
 import type { ErrorCode } from "../errors.js";
 import type { ClientRequest, ClientResponse, RoutingTable } from "../protocol/client/messages.js";
 import { consistencyOf, isReadOnly, type Operation, placementKeyOf } from "../protocol/client/index.js";
 import { partitionOf } from "../protocol/placement/index.js";
+import type { ProposeResult, ReadResult } from "../protocol/raft/index.js";
 import type { WireMessage } from "../protocol/wire/index.js";
 import type { MachineResult } from "../structures/machine.js";
 import type { SessionOutcome } from "../structures/sessions.js";
@@ -34,6 +36,9 @@ import { clientRequestCheck } from "./client_request.js";
 import { type ClusterConfig, commandEncode } from "./codec.js";
 import type { MemberOptions } from "./member_options.js";
 import type { Applied, RaftGroup } from "./raft_group.js";
+
+/** What the Raft core answers when it will not take a proposal or a read. */
+type RaftRefusal = Exclude<ProposeResult | ReadResult, { kind: "accepted" } | { kind: "pending" }>;
 
 /** What the client service needs from its member. */
 export interface ClientHost {
@@ -200,22 +205,8 @@ export class ClientService {
         this.writes.set(key, { ...base, kind: "write", term: result.term });
         return;
       }
-      case "not-leader":
-      case "forwarded":
-        fail(
-          "NOT_LEADER",
-          `group ${group.group} is led by ${result.leader}`,
-          this.host.addressOf(result.leader),
-        );
-        return;
-      case "no-leader":
-        fail("NO_LEADER", `group ${group.group} has no leader`);
-        return;
-      case "overloaded":
-        fail("OVERLOADED", `group ${group.group} has too many uncommitted entries`);
-        return;
-      case "dropped":
-        fail("UNAVAILABLE", result.reason);
+      default:
+        this.refused(group, result, "uncommitted entries", fail);
         return;
     }
   }
@@ -240,7 +231,22 @@ export class ClientService {
         this.readCount += 1;
         return;
       }
+      default:
+        this.refused(group, result, "pending reads", fail);
+        return;
+    }
+  }
+
+  /** Answers a proposal or a read that the Raft core refused, with the matching typed error. */
+  private refused(
+    group: RaftGroup,
+    result: RaftRefusal,
+    queuedWhat: string,
+    fail: (code: ErrorCode, message: string, leaderAddress?: string | null) => void,
+  ): void {
+    switch (result.kind) {
       case "not-leader":
+      case "forwarded":
         fail(
           "NOT_LEADER",
           `group ${group.group} is led by ${result.leader}`,
@@ -251,11 +257,13 @@ export class ClientService {
         fail("NO_LEADER", `group ${group.group} has no leader`);
         return;
       case "overloaded":
-        fail("OVERLOADED", `group ${group.group} has too many pending reads`);
+        fail("OVERLOADED", `group ${group.group} has too many ${queuedWhat}`);
         return;
       case "dropped":
         fail("UNAVAILABLE", result.reason);
         return;
+      default:
+        assertNever(result);
     }
   }
 
