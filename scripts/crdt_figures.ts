@@ -35,11 +35,16 @@ const types: [string, () => Crdt, Mutator][] = [
   [
     "ORSet",
     () => new ORSet(),
-    (s, r, i) => (i % 3 === 2 ? (s as ORSet).removeDelta(`e${i % 1_000}`) : (s as ORSet).addDelta(r, `e${i % 1_000}`)),
+    (s, r, i) =>
+      i % 3 === 2 ? (s as ORSet).removeDelta(`e${i % 1_000}`) : (s as ORSet).addDelta(r, `e${i % 1_000}`),
   ],
   ["LWWRegister", () => new LWWRegister(), (s, r, i) => (s as LWWRegister).setDelta(r, `v${i}`, stamp(i))],
   ["MVRegister", () => new MVRegister(), (s, r, i) => (s as MVRegister).writeDelta(r, `v${i}`, stamp(i))],
-  ["Flag", () => new Flag(), (s, r, i) => (i % 2 === 0 ? (s as Flag).enableDelta(r) : (s as Flag).disableDelta())],
+  [
+    "Flag",
+    () => new Flag(),
+    (s, r, i) => (i % 2 === 0 ? (s as Flag).enableDelta(r) : (s as Flag).disableDelta()),
+  ],
   [
     "ORMap<ORSet>",
     () => new ORMap({ map: "set" }),
@@ -139,7 +144,12 @@ function antiEntropy(): void {
 function roundsUntilQuiet(): void {
   const rounds: number[] = [];
   for (let seed = 1; seed <= 50; seed++) {
-    const result = crdtWorkload.run({ seed, faults: null, trace: new Trace(), params: { differential: "0" } });
+    const result = crdtWorkload.run({
+      seed,
+      faults: null,
+      trace: new Trace(),
+      params: { differential: "0" },
+    });
     rounds.push(result.figures["roundsUntilQuiet"] ?? Number.NaN);
   }
   rounds.sort((x, y) => x - y);

@@ -32,7 +32,9 @@ function runRange(first: number, last: number, params: Record<string, string>): 
     if ((seed - first + 1) % 500 === 0) console.log(`progress ${first}..${seed}: ${failed} failed`);
   }
   const seconds = (performance.now() - startMs) / 1000;
-  console.log(`RESULT ${first}..${last} seeds=${last - first + 1} failed=${failed} ops=${operations} committed=${committed} messages=${messages} seconds=${seconds.toFixed(1)}`);
+  console.log(
+    `RESULT ${first}..${last} seeds=${last - first + 1} failed=${failed} ops=${operations} committed=${committed} messages=${messages} seconds=${seconds.toFixed(1)}`,
+  );
   process.exitCode = failed > 0 ? 1 : 0;
 }
 
@@ -57,14 +59,24 @@ async function main(): Promise<void> {
     const a = first + job * size;
     const b = Math.min(last, a + size - 1);
     if (a > b) continue;
-    const args = ["tsx", "scripts/soak_raft.ts", "--seeds", `${a}..${b}`, "--child", "1", ...(mutant === undefined ? [] : ["--mutant", mutant])];
+    const args = [
+      "tsx",
+      "scripts/soak_raft.ts",
+      "--seeds",
+      `${a}..${b}`,
+      "--child",
+      "1",
+      ...(mutant === undefined ? [] : ["--mutant", mutant]),
+    ];
     const child = spawn("npx", args, { stdio: "inherit" });
     children.push(new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? 1))));
   }
   const codes = await Promise.all(children);
   const seconds = (performance.now() - startMs) / 1000;
   const total = last - first + 1;
-  console.log(`soak ${range}: ${total} seeds in ${seconds.toFixed(0)} s (${(total / seconds).toFixed(1)} seeds/s), ${codes.every((code) => code === 0) ? "all passed" : "FAILURES above"}`);
+  console.log(
+    `soak ${range}: ${total} seeds in ${seconds.toFixed(0)} s (${(total / seconds).toFixed(1)} seeds/s), ${codes.every((code) => code === 0) ? "all passed" : "FAILURES above"}`,
+  );
   process.exitCode = codes.every((code) => code === 0) ? 0 : 1;
 }
 

@@ -53,20 +53,14 @@ const membersAndNewcomer = (minLength: number, maxLength: number) =>
 describe("T10 placement: views and replica sets", () => {
   it("gives identical tables and plans for identical member sets in any order", () => {
     fc.assert(
-      fc.property(
-        memberSet(1, 8),
-        memberSet(1, 8),
-        placementConfig,
-        fc.integer(),
-        (m1, m2, config, seed) => {
-          // JSON text compares the whole value (order included) far faster than a deep equality.
-          const table = bootstrapTable(m1, config);
-          expect(JSON.stringify(bootstrapTable(shuffled(m1, seed), config))).toBe(JSON.stringify(table));
-          expect(describeTable(bootstrapTable(shuffled(m1, seed + 1), config))).toBe(describeTable(table));
-          const plan = JSON.stringify(planPlacement(table, m2));
-          expect(JSON.stringify(planPlacement(table, shuffled(m2, seed)))).toBe(plan);
-        },
-      ),
+      fc.property(memberSet(1, 8), memberSet(1, 8), placementConfig, fc.integer(), (m1, m2, config, seed) => {
+        // JSON text compares the whole value (order included) far faster than a deep equality.
+        const table = bootstrapTable(m1, config);
+        expect(JSON.stringify(bootstrapTable(shuffled(m1, seed), config))).toBe(JSON.stringify(table));
+        expect(describeTable(bootstrapTable(shuffled(m1, seed + 1), config))).toBe(describeTable(table));
+        const plan = JSON.stringify(planPlacement(table, m2));
+        expect(JSON.stringify(planPlacement(table, shuffled(m2, seed)))).toBe(plan);
+      }),
       { numRuns: cases },
     );
   });
