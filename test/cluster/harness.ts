@@ -2,9 +2,7 @@
 // command with the test machine) on 127.0.0.1, polls their admin endpoints with deadlines, kills
 // only the PIDs it spawned, and connects test clients over a real TcpTransport.
 
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AdminStatus } from "../../src/admin/index.js";
@@ -13,27 +11,9 @@ import { limitsDefault } from "../../src/limits.js";
 import { NodeClock, TcpTransport, tcpTransportConfigDefault } from "../../src/platform/node/index.js";
 import type { Address } from "../../src/types.js";
 import { TestClient } from "../fixtures/test_client.js";
+import { type MemberProcess, memberPlan, spawnMember } from "../support/processes.js";
 
-const root = new URL("../..", import.meta.url).pathname;
-
-/** Returns a port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** One spawned member. */
-export interface MemberProcess {
-  readonly name: string;
-  readonly listen: string;
-  readonly admin: string;
-  readonly data: string;
-  child: ChildProcess;
-  log: string[];
-}
+export type { MemberProcess };
 
 /** A cluster of spawned members. */
 export class ProcessCluster {
@@ -53,40 +33,19 @@ export class ProcessCluster {
   /** Starts `size` members that form one cluster. */
   static async start(size: number, partitions: number): Promise<ProcessCluster> {
     const cluster = new ProcessCluster(size, partitions);
-    for (let i = 1; i <= size; i++) {
-      cluster.members.push({
-        name: `m${i}`,
-        listen: `127.0.0.1:${await freePort()}`,
-        admin: `127.0.0.1:${await freePort()}`,
-        data: join(cluster.folder, `m${i}`),
-        child: null as unknown as ChildProcess,
-        log: [],
-      });
-    }
+    cluster.members.push(...(await memberPlan(cluster.folder, "m", size)));
     for (const member of cluster.members) cluster.spawn(member);
     return cluster;
   }
 
   /** (Re)starts one member with its original flags and data folder. */
   spawn(member: MemberProcess): void {
-    const join = this.members.map((m) => m.listen).join(",");
-    const args = ["--import", "tsx", "test/fixtures/member_main.ts", "start", "--name", member.name];
-    args.push("--listen", member.listen, "--admin", member.admin, "--data", member.data, "--join", join);
-    args.push(
-      "--expect",
-      String(this.size),
-      "--partitions",
-      String(this.partitions),
+    const flags = ["--expect", String(this.size), "--partitions", String(this.partitions)];
+    spawnMember(member, "test/fixtures/member_main.ts", this.members, [
+      ...flags,
       "--secret-file",
       this.secretFile,
-    );
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-    member.child = child;
-    const collect = (chunk: Buffer): void => {
-      for (const line of chunk.toString("utf8").split("\n")) if (line.length > 0) member.log.push(line);
-    };
-    child.stdout?.on("data", collect);
-    child.stderr?.on("data", collect);
+    ]);
   }
 
   /** kill -9 of one member; resolves once the process is gone. */

@@ -2,22 +2,11 @@
 // the real CP machine) on 127.0.0.1, polls their admin endpoints with deadlines, runs CLI and
 // client processes, kills and stops only the PIDs it spawned.
 
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-
-export const root = new URL("../..", import.meta.url).pathname;
-
-/** Returns a port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { freePort, type MemberProcess, memberPlan, root, spawnMember } from "../support/processes.js";
 
 /** Polls `condition` every `intervalMs` until it holds or `deadlineMs` passes. */
 export async function waitFor(
@@ -34,15 +23,8 @@ export async function waitFor(
   throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
 }
 
-/** One spawned member. */
-export interface MemberProcess {
-  readonly name: string;
-  readonly listen: string;
-  readonly admin: string;
-  readonly data: string;
-  child: ChildProcess;
-  log: string[];
-}
+export { freePort, root };
+export type { MemberProcess };
 
 /** The status a member's admin endpoint reports (the fields the tests read). */
 export interface StatusView {
@@ -68,16 +50,7 @@ export class E2eCluster {
   /** Starts `size` members and waits until a client can reach every group's leader. */
   static async start(size: number, partitions: number): Promise<E2eCluster> {
     const cluster = new E2eCluster(partitions);
-    for (let i = 1; i <= size; i++) {
-      cluster.members.push({
-        name: `n${i}`,
-        listen: `127.0.0.1:${await freePort()}`,
-        admin: `127.0.0.1:${await freePort()}`,
-        data: join(cluster.folder, `n${i}`),
-        child: null as unknown as ChildProcess,
-        log: [],
-      });
-    }
+    cluster.members.push(...(await memberPlan(cluster.folder, "n", size)));
     for (const member of cluster.members) cluster.spawn(member);
     return cluster;
   }
@@ -88,19 +61,8 @@ export class E2eCluster {
 
   /** (Re)starts one member with its original flags and data folder. */
   spawn(member: MemberProcess): void {
-    const joinList = this.members.map((m) => m.listen).join(",");
-    const args = ["--import", "tsx", "src/cli/main.ts", "start", "--name", member.name];
-    args.push("--listen", member.listen, "--admin", member.admin, "--data", member.data, "--join", joinList);
-    args.push("--expect", String(this.members.length), "--partitions", String(this.partitions));
-    args.push("--secret-file", this.secretFile);
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-    member.child = child;
-    const collect = (chunk: Buffer): void => {
-      for (const line of chunk.toString("utf8").split("\n")) if (line.length > 0) member.log.push(line);
-      if (member.log.length > 2_000) member.log.splice(0, member.log.length - 2_000);
-    };
-    child.stdout?.on("data", collect);
-    child.stderr?.on("data", collect);
+    const flags = ["--expect", String(this.members.length), "--partitions", String(this.partitions)];
+    spawnMember(member, "src/cli/main.ts", this.members, [...flags, "--secret-file", this.secretFile]);
   }
 
   /** The member's /api/status, or null when it does not answer. */
