@@ -8,24 +8,9 @@
 // under a fixed bound; they and the set-full stable latency are printed. PR tier: seeds
 // 101..200 × 300 ops; SHOAL_TIER=extended: seeds 2501..5000 × 1,000 ops.
 
-import { describe, expect, it } from "vitest";
-import { runSeedRange } from "./convergence_runner.js";
+import { convergenceSuite } from "./convergence_runner.js";
 
 const isExtended = process.env["SHOAL_TIER"] === "extended";
 const [first, last, operations] = isExtended ? [2501, 5000, 1_000] : [101, 200, 300];
 
-/** Gossip rounds after the heal that a converging run may take (measured max ≈ 21; 2× headroom). */
-const roundsUntilQuietMax = 45;
-
-describe("T3 crdt convergence", () => {
-  it(`converges on seeds ${first}..${last} with no lost acknowledged update`, () => {
-    const outcome = runSeedRange(first, last, 4, operations);
-    console.log(
-      `crdt seeds ${first}..${last} × ${operations} ops: rounds until quiet max=${outcome.roundsMax} ` +
-        `mean=${outcome.roundsMean.toFixed(1)}; set-full stable latency p99 max=${outcome.stableLatencyMsP99Max} virtual ms; ` +
-        `state losses=${outcome.stateLosses}, unacknowledged ops lost with them=${outcome.lostOperations}`,
-    );
-    expect(outcome.failures).toEqual([]);
-    expect(outcome.roundsMax).toBeLessThanOrEqual(roundsUntilQuietMax);
-  });
-});
+convergenceSuite(first, last, operations);

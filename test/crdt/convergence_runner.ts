@@ -1,6 +1,7 @@
 // Runs a range of seeds of the `crdt` workload and returns the failures, each with the command
 // that replays it, plus the rounds-until-quiet figures for the report.
 
+import { describe, expect, it } from "vitest";
 import { Trace } from "../../src/sim/trace.js";
 import { crdtWorkload } from "../../src/sim/workloads/crdt.js";
 
@@ -53,4 +54,26 @@ export function runSeedRange(
     stateLosses,
     stableLatencyMsP99Max,
   };
+}
+
+/** Gossip rounds after the heal that a converging run may take (measured max ≈ 21; 2× headroom). */
+const roundsUntilQuietMax = 45;
+
+/**
+ * Declares the T3 suite over seeds first..last with `operations` operations each: no seed may
+ * fail, and rounds until quiet stay under a fixed bound; the figures are printed.
+ */
+export function convergenceSuite(first: number, last: number, operations: number): void {
+  describe("T3 crdt convergence", () => {
+    it(`converges on seeds ${first}..${last} with no lost acknowledged update`, () => {
+      const outcome = runSeedRange(first, last, 4, operations);
+      console.log(
+        `crdt seeds ${first}..${last} × ${operations} ops: rounds until quiet max=${outcome.roundsMax} ` +
+          `mean=${outcome.roundsMean.toFixed(1)}; set-full stable latency p99 max=${outcome.stableLatencyMsP99Max} virtual ms; ` +
+          `state losses=${outcome.stateLosses}, unacknowledged ops lost with them=${outcome.lostOperations}`,
+      );
+      expect(outcome.failures).toEqual([]);
+      expect(outcome.roundsMax).toBeLessThanOrEqual(roundsUntilQuietMax);
+    });
+  });
 }
