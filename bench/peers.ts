@@ -135,19 +135,62 @@ export function ensurePeerPackages(): string {
     : "apt-get install failed";
 }
 
-/** A Shoal cluster of `size` `shoal start` processes. */
-export class ShoalCluster {
-  readonly folder = mkdtempSync(join(tmpdir(), "shoal-bench-"));
-  readonly secret = "bench-secret";
+/** Members started as child processes: each can be killed and restarted with its original flags. */
+abstract class ChildGroup {
+  readonly folder: string;
   readonly children: Child[] = [];
+  private readonly launches: { readonly label: string; readonly command: string; readonly args: string[] }[] =
+    [];
+
+  protected constructor(folderPrefix: string) {
+    this.folder = mkdtempSync(join(tmpdir(), folderPrefix));
+  }
+
+  /** Starts one more member and remembers how, for restart(). */
+  protected launch(label: string, command: string, args: string[]): void {
+    this.launches.push({ label, command, args });
+    this.children.push(track(new Child(label, command, args)));
+  }
+
+  /** SIGKILLs member `index` and waits until it has exited. */
+  async kill(index: number): Promise<void> {
+    const child = this.children[index];
+    if (child === undefined || !child.running) return;
+    const exited = new Promise<void>((resolve) => child.process.once("exit", () => resolve()));
+    child.process.kill("SIGKILL");
+    await exited;
+    allChildren.delete(child);
+  }
+
+  /** Starts member `index` again with its original flags and data folder. */
+  restart(index: number): void {
+    const launch = this.launches[index];
+    if (launch === undefined) throw new RangeError(`no member ${index}`);
+    this.children[index] = track(new Child(launch.label, launch.command, launch.args));
+  }
+
+  /** Stops every member and removes the folder. */
+  async stop(): Promise<void> {
+    for (const child of this.children) {
+      await child.stop();
+      allChildren.delete(child);
+    }
+    rmSync(this.folder, { recursive: true, force: true });
+  }
+}
+
+/** A Shoal cluster of `size` `shoal start` processes. */
+export class ShoalCluster extends ChildGroup {
+  readonly secret = "bench-secret";
   readonly endpoints: string[] = [];
   readonly admins: string[] = [];
-  private readonly argsOf: string[][] = [];
 
   constructor(
     readonly size: number,
     readonly partitions: number,
-  ) {}
+  ) {
+    super("shoal-bench-");
+  }
 
   async start(): Promise<void> {
     const secretFile = join(this.folder, "secret");
@@ -168,8 +211,7 @@ export class ShoalCluster {
         "--secret-file",
         secretFile,
       );
-      this.argsOf.push(args);
-      this.children.push(track(new Child(`shoal n${i + 1}`, process.execPath, args)));
+      this.launch(`shoal n${i + 1}`, process.execPath, args);
     }
     await this.waitAllGroupsLed();
   }
@@ -193,23 +235,6 @@ export class ShoalCluster {
     return -1;
   }
 
-  /** SIGKILLs member `index` and waits until it has exited. */
-  async kill(index: number): Promise<void> {
-    const child = this.children[index];
-    if (child === undefined || !child.running) return;
-    const exited = new Promise<void>((resolve) => child.process.once("exit", () => resolve()));
-    child.process.kill("SIGKILL");
-    await exited;
-    allChildren.delete(child);
-  }
-
-  /** Starts member `index` again with its original flags and data folder. */
-  restart(index: number): void {
-    const args = this.argsOf[index];
-    if (args === undefined) throw new RangeError(`no member ${index}`);
-    this.children[index] = track(new Child(`shoal n${index + 1}`, process.execPath, args));
-  }
-
   private async allGroupsLed(): Promise<boolean> {
     const groups = new Set<number>();
     const led = new Set<number>();
@@ -224,28 +249,19 @@ export class ShoalCluster {
     }
     return groups.size >= this.partitions && led.size === groups.size;
   }
-
-  async stop(): Promise<void> {
-    for (const child of this.children) {
-      await child.stop();
-      allChildren.delete(child);
-    }
-    rmSync(this.folder, { recursive: true, force: true });
-  }
 }
 
 /** A 3-member (or `size`) etcd cluster with default durability. */
-export class EtcdCluster {
-  readonly folder = mkdtempSync(join(tmpdir(), "etcd-bench-"));
-  readonly children: Child[] = [];
+export class EtcdCluster extends ChildGroup {
   readonly clientUrls: string[] = [];
-  private readonly argsOf: string[][] = [];
 
   /** `timing` adds flags such as --heartbeat-interval and --election-timeout (default: etcd's). */
   constructor(
     readonly size: number,
     readonly timing: readonly string[] = [],
-  ) {}
+  ) {
+    super("etcd-bench-");
+  }
 
   async start(ready: (hosts: string[]) => Promise<boolean>): Promise<void> {
     const peerUrls: string[] = [];
@@ -279,8 +295,7 @@ export class EtcdCluster {
         "bench",
       );
       args.push("--log-level", "error", ...this.timing);
-      this.argsOf.push(args);
-      this.children.push(track(new Child(`etcd e${i + 1}`, "etcd", args)));
+      this.launch(`etcd e${i + 1}`, "etcd", args);
     }
     await waitFor(
       "the etcd cluster to accept a linearizable write and read",
@@ -304,31 +319,6 @@ export class EtcdCluster {
       if (url !== undefined && member !== undefined && member === leader) return this.clientUrls.indexOf(url);
     }
     return -1;
-  }
-
-  /** SIGKILLs member `index` and waits until it has exited. */
-  async kill(index: number): Promise<void> {
-    const child = this.children[index];
-    if (child === undefined || !child.running) return;
-    const exited = new Promise<void>((resolve) => child.process.once("exit", () => resolve()));
-    child.process.kill("SIGKILL");
-    await exited;
-    allChildren.delete(child);
-  }
-
-  /** Starts member `index` again with its original flags and data folder. */
-  restart(index: number): void {
-    const args = this.argsOf[index];
-    if (args === undefined) throw new RangeError(`no member ${index}`);
-    this.children[index] = track(new Child(`etcd e${index + 1}`, "etcd", args));
-  }
-
-  async stop(): Promise<void> {
-    for (const child of this.children) {
-      await child.stop();
-      allChildren.delete(child);
-    }
-    rmSync(this.folder, { recursive: true, force: true });
   }
 }
 
