@@ -7,13 +7,12 @@
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { connect, type Shoal } from "../../src/client/index.js";
-import { silentLogger } from "../../src/env/logger.js";
-import { limitsDefault } from "../../src/limits.js";
-import { NodeClock, TcpTransport, tcpTransportConfigDefault } from "../../src/platform/node/index.js";
+import type { TcpTransport } from "../../src/platform/node/index.js";
 import type { ClientResponse, RoutingTable } from "../../src/protocol/client/messages.js";
 import type { Operation } from "../../src/protocol/client/operations.js";
 import { WireCodec } from "../../src/protocol/wire/index.js";
 import type { Address } from "../../src/types.js";
+import { fakeMemberTransport } from "./fake_transport.js";
 
 const secret = "client-test-secret";
 
@@ -38,17 +37,7 @@ class FakeMember {
   }
 
   static async start(name: string, cluster: FakeCluster): Promise<FakeMember> {
-    const transport = await TcpTransport.listen({
-      host: "127.0.0.1",
-      port: 0,
-      clusterName: "shoal",
-      secret: new TextEncoder().encode(secret),
-      limits: limitsDefault(),
-      config: tcpTransportConfigDefault(),
-      clock: new NodeClock({ timersKeepAlive: false }),
-      logger: silentLogger,
-      seed: 1,
-    });
+    const transport = await fakeMemberTransport(secret, 1);
     return new FakeMember(name, transport, cluster);
   }
 

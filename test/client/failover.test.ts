@@ -8,12 +8,11 @@
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { clientTuning, connect, type Shoal } from "../../src/client/index.js";
-import { silentLogger } from "../../src/env/logger.js";
-import { limitsDefault } from "../../src/limits.js";
-import { NodeClock, TcpTransport, tcpTransportConfigDefault } from "../../src/platform/node/index.js";
+import type { TcpTransport } from "../../src/platform/node/index.js";
 import type { ClientResponse, RoutingTable } from "../../src/protocol/client/messages.js";
 import { WireCodec } from "../../src/protocol/wire/index.js";
 import type { Address } from "../../src/types.js";
+import { fakeMemberTransport } from "./fake_transport.js";
 
 const secret = "client-failover-secret";
 /** A retry after a dropped connection must come this much sooner than the attempt timeout. */
@@ -42,17 +41,7 @@ class FakeMember {
   }
 
   static async start(name: string, cluster: FakeCluster): Promise<FakeMember> {
-    const transport = await TcpTransport.listen({
-      host: "127.0.0.1",
-      port: 0,
-      clusterName: "shoal",
-      secret: new TextEncoder().encode(secret),
-      limits: limitsDefault(),
-      config: tcpTransportConfigDefault(),
-      clock: new NodeClock({ timersKeepAlive: false }),
-      logger: silentLogger,
-      seed: 7,
-    });
+    const transport = await fakeMemberTransport(secret, 7);
     return new FakeMember(name, transport, cluster);
   }
 
