@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import type { Logger, LogFields } from "../../src/env/logger.js";
 import { type Operation, placementKeyOf } from "../../src/protocol/client/index.js";
 import { partitionOf } from "../../src/protocol/placement/index.js";
-import { Member, type MemberOptions, memberOptionsDefault } from "../../src/runtime/index.js";
+import { Member, type MemberOptions } from "../../src/runtime/index.js";
 import type { Disk } from "../../src/env/disk.js";
 import type { Environment } from "../../src/env/environment.js";
 import { silentLogger } from "../../src/env/logger.js";
@@ -26,43 +26,15 @@ import {
 import { ApService, memberReplicatorConfig } from "../../src/runtime/ap_service.js";
 import { SimCluster, SimDisk, type SimEnvironment, Trace } from "../../src/sim/index.js";
 import type { Process } from "../../src/sim/index.js";
-import { type Address, nodeId, type PartitionId } from "../../src/types.js";
-import { createTestMachine } from "../fixtures/test_machine.js";
-import { TestClient, type TestOutcome } from "../fixtures/test_client.js";
+import { nodeId, type PartitionId } from "../../src/types.js";
+import type { TestOutcome } from "../fixtures/test_client.js";
+import { SimClientProcess, simMemberNames, simMemberOptions } from "./sim_members.js";
 
-const names = ["m1", "m2", "m3"] as const;
+const names = simMemberNames;
 const partitionCount = 8;
 
 function options(name: string): MemberOptions {
-  const base = memberOptionsDefault(nodeId(name), createTestMachine);
-  return {
-    ...base,
-    clusterName: "sim",
-    join: names.map((n) => n as Address),
-    expect: 3,
-    partitionCount,
-    snapshotEntries: 16,
-    checkInvariants: true,
-    wal: {
-      ...base.wal,
-      segmentBytes: 256 * 1024,
-      bufferBytesMax: 64 * 1024,
-      recordPayloadBytesMax: 64 * 1024,
-    },
-  };
-}
-
-class ClientProcess implements Process {
-  readonly client: TestClient;
-  constructor(environment: SimEnvironment) {
-    this.client = new TestClient(
-      environment.transport,
-      environment.clock,
-      names.map((n) => n as Address),
-      "client-1",
-    );
-  }
-  stop(): void {}
+  return simMemberOptions(name, partitionCount);
 }
 
 /** Records every warning, so a test can count the lines a bad file produced. */
@@ -91,7 +63,7 @@ function build(seed: number): SimCluster<Process> {
       return member;
     });
   }
-  cluster.addNode("client", (environment) => new ClientProcess(environment as SimEnvironment));
+  cluster.addNode("client", (environment) => new SimClientProcess(environment as SimEnvironment));
   return cluster;
 }
 
@@ -105,7 +77,7 @@ function ready(cluster: SimCluster<Process>): boolean {
 
 /** Runs `operations` one after another through the client, in virtual time; all must succeed. */
 function submitAll(cluster: SimCluster<Process>, operations: readonly Operation[]): void {
-  const client = (cluster.process("client") as ClientProcess).client;
+  const client = (cluster.process("client") as SimClientProcess).client;
   const outcomes: TestOutcome[] = [];
   const next = (): void => {
     const operation = operations[outcomes.length];

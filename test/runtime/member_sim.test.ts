@@ -12,9 +12,8 @@ import { Prng } from "../../src/lib/prng.js";
 import { type Operation, placementKeyOf } from "../../src/protocol/client/index.js";
 import { partitionOf } from "../../src/protocol/placement/index.js";
 import { WireCodec } from "../../src/protocol/wire/index.js";
-import { nodeId } from "../../src/types.js";
 import type { Address } from "../../src/types.js";
-import { Member, type MemberOptions, memberOptionsDefault } from "../../src/runtime/index.js";
+import { Member, type MemberOptions } from "../../src/runtime/index.js";
 import {
   HistoryRecorder,
   type LinkFaults,
@@ -24,50 +23,14 @@ import {
   Trace,
 } from "../../src/sim/index.js";
 import type { Process } from "../../src/sim/index.js";
-import { createTestMachine } from "../fixtures/test_machine.js";
-import { TestClient, type TestOutcome } from "../fixtures/test_client.js";
+import type { TestOutcome } from "../fixtures/test_client.js";
+import { lossyLinks, SimClientProcess, simMemberNames, simMemberOptions } from "./sim_members.js";
 
-const names = ["m1", "m2", "m3"] as const;
+const names = simMemberNames;
 
 function options(name: string): MemberOptions {
-  const base = memberOptionsDefault(nodeId(name), createTestMachine);
-  return {
-    ...base,
-    clusterName: "sim",
-    join: names.map((n) => n as Address),
-    expect: 3,
-    partitionCount: 8,
-    snapshotEntries: 16,
-    checkInvariants: true,
-    wal: {
-      ...base.wal,
-      segmentBytes: 256 * 1024,
-      bufferBytesMax: 64 * 1024,
-      recordPayloadBytesMax: 64 * 1024,
-    },
-  };
+  return simMemberOptions(name, 8);
 }
-
-class ClientProcess implements Process {
-  readonly client: TestClient;
-  constructor(environment: SimEnvironment, clientId = "client-1") {
-    this.client = new TestClient(
-      environment.transport,
-      environment.clock,
-      names.map((n) => n as Address),
-      clientId,
-    );
-  }
-  stop(): void {}
-}
-
-/** Loss, duplication and reordering on every link (lost replies make clients retry: H10). */
-const lossyLinks: LinkFaults = {
-  delayMsMin: 1,
-  delayMsMean: 5,
-  lossProbability: 0.05,
-  duplicateProbability: 0.05,
-};
 
 function build(seed: number, linkFaults: LinkFaults = linkFaultsNone()): SimCluster<Process> {
   const cluster = new SimCluster<Process>({ seed, trace: new Trace(), linkFaults });
@@ -78,7 +41,7 @@ function build(seed: number, linkFaults: LinkFaults = linkFaultsNone()): SimClus
       return member;
     });
   }
-  cluster.addNode("client", (environment) => new ClientProcess(environment as SimEnvironment));
+  cluster.addNode("client", (environment) => new SimClientProcess(environment as SimEnvironment));
   return cluster;
 }
 
@@ -115,7 +78,7 @@ function allReady(cluster: SimCluster<Process>): boolean {
 
 /** Runs `count` adds over `counters` names, sequentially, in virtual time; returns the outcomes. */
 function writeAdds(cluster: SimCluster<Process>, count: number, counters: number): TestOutcome[] {
-  const client = (cluster.process("client") as ClientProcess).client;
+  const client = (cluster.process("client") as SimClientProcess).client;
   const outcomes: TestOutcome[] = [];
   const next = (): void => {
     if (outcomes.length === count) return;
@@ -201,7 +164,7 @@ describe("Member on the simulator", () => {
       );
       expect(agreed, `replicas differ: ${digestsAgree(cluster).join("; ")}; replay: ${replay}`).toBe(true);
       // Exactly once: 150 adds over 6 counters, 25 each, read back linearizably.
-      const client = (cluster.process("client") as ClientProcess).client;
+      const client = (cluster.process("client") as SimClientProcess).client;
       const reads: TestOutcome[] = [];
       for (let i = 0; i < 6; i++) {
         cluster.scheduler.runUntilCondition(() => reads.length === i, cluster.scheduler.nowMs + 1);
@@ -277,7 +240,7 @@ describe("Member on the simulator, AP structures", () => {
   it("applies counter and set writes at a replica and converges every replica, also after a crash", () => {
     const cluster = build(31);
     expect(cluster.scheduler.runUntilCondition(() => allReady(cluster), 20_000)).toBe(true);
-    const client = (cluster.process("client") as ClientProcess).client;
+    const client = (cluster.process("client") as SimClientProcess).client;
     const outcomes: TestOutcome[] = [];
     const operations: Operation[] = [];
     for (let i = 0; i < 30; i++)
@@ -388,12 +351,12 @@ describe("Member on the simulator, linearizability", () => {
     it(`gives linearizable atomic longs to concurrent clients through a crash, lossy links (seed ${seed})`, () => {
       const replay = `${extended ? "SHOAL_TIER=extended " : ""}npx vitest run test/runtime/member_sim.test.ts -t "(seed ${seed})"`;
       const cluster = build(seed, lossyLinks);
-      const clients = [(cluster.process("client") as ClientProcess).client];
+      const clients = [(cluster.process("client") as SimClientProcess).client];
       for (let i = 2; i <= 4; i++) {
         const process = cluster.addNode(
           `client${i}`,
-          (environment) => new ClientProcess(environment as SimEnvironment, `client-${i}`),
-        ) as ClientProcess;
+          (environment) => new SimClientProcess(environment as SimEnvironment, `client-${i}`),
+        ) as SimClientProcess;
         clients.push(process.client);
       }
       expect(cluster.scheduler.runUntilCondition(() => allReady(cluster), 20_000)).toBe(true);

@@ -13,6 +13,7 @@ import { type LinkFaults, linkFaultsNone, type Process, SimCluster, Trace } from
 import type { Address } from "../../src/types.js";
 import { nodeId } from "../../src/types.js";
 import { createTestMachine } from "../fixtures/test_machine.js";
+import { lossyLinks } from "./sim_members.js";
 
 const names = ["m1", "m2", "m3"] as const;
 
@@ -27,13 +28,6 @@ function options(name: string): MemberOptions {
     checkInvariants: true,
   };
 }
-
-const lossyLinks: LinkFaults = {
-  delayMsMin: 1,
-  delayMsMean: 5,
-  lossProbability: 0.05,
-  duplicateProbability: 0.05,
-};
 
 function build(seed: number, links: LinkFaults): SimCluster<Process> {
   const cluster = new SimCluster<Process>({ seed, trace: new Trace(), linkFaults: links });
