@@ -73,6 +73,7 @@ interface Options {
   peers: boolean;
   install: boolean;
   out?: string;
+  profile?: string;
 }
 
 function shapeOf(options: Options): BenchShape {
@@ -183,7 +184,8 @@ async function startSystems(options: Options, progress: ProgressSink): Promise<S
   };
   try {
     progress("starting a 3-member Shoal cluster", true);
-    const cluster = new ShoalCluster(3, Number(options.partitions));
+    const profile = options.profile === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", options.profile];
+    const cluster = new ShoalCluster(3, Number(options.partitions), profile);
     closers.push(() => cluster.stop());
     await cluster.start();
     progress(`Shoal members started, pids ${cluster.children.map((c) => c.process.pid).join(",")}`, true);
@@ -380,7 +382,8 @@ const program = new Command("bench")
   .option("--scenarios <list>", `comma-separated, of ${scenarioIds.join(",")}`, "cp-write,cp-read,ap-counter")
   .option("--no-peers", "measure Shoal only")
   .option("--no-install", "do not apt-get install missing peers")
-  .option("--out <file>", "results file (default bench/results/<date>.md)");
+  .option("--out <file>", "results file (default bench/results/<date>.md)")
+  .option("--profile <dir>", "write each Shoal member's CPU profile (node --cpu-prof) into <dir>");
 
 program.parse(process.argv);
 try {

@@ -185,9 +185,11 @@ export class ShoalCluster extends ChildGroup {
   readonly endpoints: string[] = [];
   readonly admins: string[] = [];
 
+  /** `nodeArgs` go to every member's node before the script (e.g. --cpu-prof for `--profile`). */
   constructor(
     readonly size: number,
     readonly partitions: number,
+    readonly nodeArgs: readonly string[] = [],
   ) {
     super("shoal-bench-");
   }
@@ -200,7 +202,7 @@ export class ShoalCluster extends ChildGroup {
       this.admins.push(`127.0.0.1:${await freePort()}`);
     }
     for (let i = 0; i < this.size; i++) {
-      const args = ["--import", "tsx", "src/cli/main.ts", "start", "--name", `n${i + 1}`];
+      const args = [...this.nodeArgs, "--import", "tsx", "src/cli/main.ts", "start", "--name", `n${i + 1}`];
       args.push("--listen", this.endpoints[i] as string, "--admin", this.admins[i] as string);
       args.push("--data", join(this.folder, `n${i + 1}`), "--join", this.endpoints.join(","));
       args.push(
