@@ -50,10 +50,19 @@ import {
   redisReady,
   redisTarget,
   shoalTarget,
+  targetLimits,
 } from "./targets.js";
 
 /** Every scenario the bench knows, in the order it runs them. */
-export const scenarioIds = ["cp-write", "cp-read", "ap-counter", "atomic", "lock", "failover"] as const;
+export const scenarioIds = [
+  "cp-write",
+  "cp-read",
+  "ap-counter",
+  "ap-set",
+  "atomic",
+  "lock",
+  "failover",
+] as const;
 type ScenarioId = (typeof scenarioIds)[number];
 
 interface Options {
@@ -273,6 +282,15 @@ function specs(systems: Systems, valueBytes: number): Record<Exclude<ScenarioId,
       title: "AP counter increment: Shoal counter vs Redis INCR",
       description: "One increment by 1 per operation. Redis is the single-node, unreplicated reference.",
       op: "incr",
+      preload: false,
+      shoal: systems.shoal,
+      peers: [systems.redisEverysec, systems.redisAlways],
+    },
+    "ap-set": {
+      id: "ap-set",
+      title: "AP set add: Shoal set add vs Redis SADD",
+      description: `One add per operation to the set of the drawn key, of the next of ${targetLimits.setElements} elements in turn. Redis is the single-node, unreplicated reference.`,
+      op: "sadd",
       preload: false,
       shoal: systems.shoal,
       peers: [systems.redisEverysec, systems.redisAlways],

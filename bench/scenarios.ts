@@ -1,5 +1,5 @@
 // The bench's scenarios over abstract targets: each target offers some operations (put, get,
-// incr, atomic, lock); a scenario runs the same load (same concurrency, key space, value size,
+// incr, sadd, atomic, lock); a scenario runs the same load (same concurrency, key space, value size,
 // seed, duration and cap) on Shoal and on each peer that offers the operation, `runs` times
 // each, interleaving systems run by run so drift hits both alike, and keeps the median run.
 
@@ -7,7 +7,7 @@ import { type KeyDistribution, type LoadResult, medianRun, runLoad } from "./loa
 import type { Cell, Row, Scenario } from "./report.js";
 
 /** The operations a scenario may ask of a target. */
-export type OpKind = "put" | "get" | "incr" | "atomic" | "lock";
+export type OpKind = "put" | "get" | "incr" | "sadd" | "atomic" | "lock";
 
 /** A system under test: its name and the operations it offers. */
 export interface Target {

@@ -15,7 +15,14 @@ export const targetLimits = {
   etcdTxnRetriesMax: 1_000,
   /** Lease of a lock acquired by the lock scenario. */
   lockTtlMs: 10_000,
+  /** Distinct elements the set scenario adds to each set, in turn (bounds every set's size). */
+  setElements: 100,
 } as const;
+
+/** The element of the `n`-th set add: both sides add the same sequence of elements. */
+export function setElement(n: number): string {
+  return `m${n % targetLimits.setElements}`;
+}
 
 /** The Shoal map the bench writes. */
 export const benchMapName = "bench-map";
@@ -23,6 +30,7 @@ export const benchMapName = "bench-map";
 /** Shoal's operations over one connected client. */
 export function shoalTarget(shoal: Shoal): Target {
   const map = shoal.map<string>(benchMapName);
+  let adds = 0;
   return {
     name: "Shoal",
     ops: {
@@ -33,6 +41,7 @@ export function shoalTarget(shoal: Shoal): Target {
       incr: async (key) => {
         await shoal.counter(`ctr-${key}`).increment(1);
       },
+      sadd: (key) => shoal.set(`set-${key}`).add(setElement(adds++)),
       atomic: async (key) => {
         await shoal.atomicLong(`seq-${key}`).incrementAndGet();
       },
@@ -112,11 +121,15 @@ export function redisClient(port: number): Redis {
 
 /** Redis's operations over one client; `label` names the fsync mode. */
 export function redisTarget(client: Redis, label: string): Target {
+  let adds = 0;
   return {
     name: `Redis ${label}`,
     ops: {
       incr: async (key) => {
         await client.incr(`ctr/${key}`);
+      },
+      sadd: async (key) => {
+        await client.sadd(`set/${key}`, setElement(adds++));
       },
     },
   };
