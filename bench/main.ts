@@ -11,6 +11,9 @@ import { Command } from "commander";
 import type { Etcd3 } from "etcd3";
 import type { Redis } from "ioredis";
 import type { Shoal } from "../src/index.js";
+import { memberOptionsDefault } from "../src/runtime/index.js";
+import { createCpMachine } from "../src/structures/index.js";
+import { nodeId } from "../src/types.js";
 import {
   etcdFailover,
   etcdMatchingTiming,
@@ -22,6 +25,13 @@ import {
   shoalFailover,
 } from "./failover.js";
 import type { KeyDistribution } from "./load.js";
+import {
+  runSwimDetections,
+  shoalSwimSystem,
+  swimDetectionBoundMs,
+  swimDetectLimits,
+  swimDetectMarkdown,
+} from "./swim_detect.js";
 import {
   EtcdCluster,
   ensurePeerPackages,
@@ -62,6 +72,7 @@ export const scenarioIds = [
   "atomic",
   "lock",
   "failover",
+  "swim-detect",
 ] as const;
 type ScenarioId = (typeof scenarioIds)[number];
 
@@ -78,6 +89,8 @@ interface Options {
   seed: string;
   warmupMs: string;
   failoverRuns: string;
+  swimMembers: string;
+  swimRuns: string;
   scenarios: string;
   peers: boolean;
   install: boolean;
@@ -212,6 +225,25 @@ async function startSystems(options: Options, progress: ProgressSink): Promise<S
   return systems;
 }
 
+/** Starts its own `--swim-members` cluster, kills a member `--swim-runs` times, stops the cluster. */
+async function swimDetect(options: Options, progress: ProgressSink): Promise<string> {
+  const size = Number(options.swimMembers);
+  const runs = options.quick ? 1 : Number(options.swimRuns);
+  progress(`starting a ${size}-member Shoal cluster for swim-detect`, true);
+  const cluster = new ShoalCluster(size, Number(options.partitions));
+  try {
+    await cluster.start();
+    const results = await runSwimDetections(shoalSwimSystem(cluster), runs, progress);
+    const tickMs = memberOptionsDefault(nodeId("bench"), createCpMachine).tickMs;
+    return swimDetectMarkdown(results, [
+      `${size} \`shoal start\` members, ${options.partitions} partitions, no client load; ${runs} run(s), killing n2, n3, … in turn; status of every other member polled every ${swimDetectLimits.pollMs} ms.`,
+      `SWIM LAN profile at ${tickMs} ms ticks; its own bound on full detection for ${size} members: ${swimDetectionBoundMs(size, tickMs)} ms.`,
+    ]);
+  } finally {
+    await cluster.stop();
+  }
+}
+
 /** Kills the leader of one key's group `--failover-runs` times on Shoal and on a fresh etcd. */
 async function failover(options: Options, systems: Systems, progress: ProgressSink): Promise<string> {
   const runs = options.quick ? 1 : Number(options.failoverRuns);
@@ -256,7 +288,7 @@ async function failover(options: Options, systems: Systems, progress: ProgressSi
   }
 }
 
-function specs(systems: Systems, valueBytes: number): Record<Exclude<ScenarioId, "failover">, ScenarioSpec> {
+function specs(systems: Systems, valueBytes: number): Record<LoadScenarioId, ScenarioSpec> {
   return {
     "cp-write": {
       id: "cp-write",
@@ -341,14 +373,35 @@ function environmentOf(options: Options, notes: readonly string[]): Environment 
   };
 }
 
-async function main(options: Options): Promise<void> {
-  const shape = shapeOf(options);
-  const wanted = options.scenarios.split(",") as ScenarioId[];
-  for (const id of wanted) if (!scenarioIds.includes(id)) throw new Error(`unknown scenario ${id}`);
-  const progress = progressSink();
-  const loadAtStart = loadavg()
+/** Scenarios measured with the load generator on the bench's Shoal cluster and peers. */
+const loadScenarioIds = ["cp-write", "cp-read", "ap-counter", "ap-set", "atomic", "lock"] as const;
+type LoadScenarioId = (typeof loadScenarioIds)[number];
+
+function isLoadScenario(id: ScenarioId): id is LoadScenarioId {
+  return (loadScenarioIds as readonly string[]).includes(id);
+}
+
+function loadAverage(): string {
+  return loadavg()
     .map((l) => l.toFixed(2))
     .join(" / ");
+}
+
+/** What the scenarios produced: load tables, other sections, and notes for the header. */
+interface Outcome {
+  readonly tables: Scenario[];
+  readonly sections: string[];
+  readonly notes: string[];
+}
+
+/** Runs the scenarios that need the 3-member Shoal cluster (and the peers, unless --no-peers). */
+async function runOnSystems(
+  options: Options,
+  wanted: readonly ScenarioId[],
+  shape: BenchShape,
+  progress: ProgressSink,
+  outcome: Outcome,
+): Promise<void> {
   const systems = await startSystems(options, progress);
   const stopOnSignal = (signal: NodeJS.Signals): void => {
     process.stderr.write(`\n${signal}: stopping everything the bench started\n`);
@@ -359,22 +412,34 @@ async function main(options: Options): Promise<void> {
   };
   process.once("SIGINT", stopOnSignal);
   process.once("SIGTERM", stopOnSignal);
-  const tables: Scenario[] = [];
-  const sections: string[] = [];
   try {
     const all = specs(systems, shape.valueBytes);
-    for (const id of wanted) if (id !== "failover") tables.push(await runScenario(all[id], shape, progress));
-    if (wanted.includes("failover")) sections.push(await failover(options, systems, progress));
+    for (const id of wanted)
+      if (isLoadScenario(id)) outcome.tables.push(await runScenario(all[id], shape, progress));
+    if (wanted.includes("failover")) outcome.sections.push(await failover(options, systems, progress));
   } finally {
     await systems.close();
     await stopAllChildren();
+    process.off("SIGINT", stopOnSignal);
+    process.off("SIGTERM", stopOnSignal);
   }
+  outcome.notes.push(...systems.notes);
+}
+
+async function main(options: Options): Promise<void> {
+  const shape = shapeOf(options);
+  const wanted = options.scenarios.split(",") as ScenarioId[];
+  for (const id of wanted) if (!scenarioIds.includes(id)) throw new Error(`unknown scenario ${id}`);
+  const progress = progressSink();
+  const loadAtStart = loadAverage();
+  const outcome: Outcome = { tables: [], sections: [], notes: [] };
+  if (wanted.some((id) => isLoadScenario(id) || id === "failover"))
+    await runOnSystems(options, wanted, shape, progress, outcome);
+  if (wanted.includes("swim-detect")) outcome.sections.push(await swimDetect(options, progress));
   const shapeNote = `Load: concurrency ${shape.concurrencies.join(", ")}; ${shape.runs} run(s) each; each run ${shape.durationMs} ms or ${shape.opsMax} operations, whichever first, after a discarded ${shape.warmupMs} ms warm-up at c=16; ${shape.keys} keys, ${shape.distribution}; ${shape.valueBytes}-byte values; seed ${shape.seed}.`;
-  const loadNote = `Machine load average (1 / 5 / 15 min) at start: ${loadAtStart}; at end: ${loadavg()
-    .map((l) => l.toFixed(2))
-    .join(" / ")}. Other work on the machine shares its cores with every system measured.`;
-  const notes = [...(tables.length > 0 ? [shapeNote] : []), ...systems.notes, loadNote];
-  const markdown = resultsMarkdown(environmentOf(options, notes), tables, sections);
+  const loadNote = `Machine load average (1 / 5 / 15 min) at start: ${loadAtStart}; at end: ${loadAverage()}. Other work on the machine shares its cores with every system measured.`;
+  const notes = [...(outcome.tables.length > 0 ? [shapeNote] : []), ...outcome.notes, loadNote];
+  const markdown = resultsMarkdown(environmentOf(options, notes), outcome.tables, outcome.sections);
   const day = new Date().toISOString().slice(0, 10);
   const out =
     options.out ?? join(repositoryRoot, "bench", "results", `${day}${options.quick ? "-quick" : ""}.md`);
@@ -397,6 +462,8 @@ const program = new Command("bench")
   .option("--seed <n>", "seed of the key draws", "1")
   .option("--warmup-ms <ms>", "discarded warm-up run per system before each scenario", "1000")
   .option("--failover-runs <n>", "leader kills per system in the failover scenario", "5")
+  .option("--swim-members <n>", "members of the swim-detect cluster", "5")
+  .option("--swim-runs <n>", "member kills in the swim-detect scenario", "5")
   .option("--scenarios <list>", `comma-separated, of ${scenarioIds.join(",")}`, "cp-write,cp-read,ap-counter")
   .option("--no-peers", "measure Shoal only")
   .option("--no-install", "do not apt-get install missing peers")
