@@ -25,6 +25,7 @@ import {
   shoalFailover,
 } from "./failover.js";
 import type { KeyDistribution } from "./load.js";
+import { measureRaftTraffic, measureSwimTraffic, simLimits, simMarkdown } from "./sim.js";
 import {
   runSwimDetections,
   shoalSwimSystem,
@@ -73,6 +74,7 @@ export const scenarioIds = [
   "lock",
   "failover",
   "swim-detect",
+  "sim",
 ] as const;
 type ScenarioId = (typeof scenarioIds)[number];
 
@@ -91,6 +93,11 @@ interface Options {
   failoverRuns: string;
   swimMembers: string;
   swimRuns: string;
+  simVoters: string;
+  simWrites: string;
+  simSwimSizes: string;
+  simSwimSeconds: string;
+  simSeed: string;
   scenarios: string;
   peers: boolean;
   install: boolean;
@@ -242,6 +249,37 @@ async function swimDetect(options: Options, progress: ProgressSink): Promise<str
   } finally {
     await cluster.stop();
   }
+}
+
+/** The simulated figures: Raft traffic per write and at rest, SWIM traffic per member. */
+function simulated(options: Options, progress: ProgressSink): string {
+  const quick = options.quick;
+  const voters = (quick ? "3" : options.simVoters).split(",").map(Number);
+  const writes = quick ? 200 : Number(options.simWrites);
+  const sizes = (quick ? "16" : options.simSwimSizes).split(",").map(Number);
+  const windowMs = (quick ? 10 : Number(options.simSwimSeconds)) * 1_000;
+  const seed = Number(options.simSeed);
+  const valueBytes = Number(options.valueBytes);
+  const raft = voters.map((count) => {
+    progress(`sim: ${count} members, ${writes} writes`, false);
+    const result = measureRaftTraffic({ voters: count, writes, valueBytes, seed });
+    progress(`sim: ${count} members, ${writes} writes in ${(result.wallMs / 1_000).toFixed(1)} s wall`, true);
+    return result;
+  });
+  const swim = sizes.map((count) => {
+    progress(`sim: SWIM ${count} members`, false);
+    const result = measureSwimTraffic(count, windowMs, seed);
+    progress(
+      `sim: SWIM ${count} members, ${result.messagesPerMemberPerSecond.toFixed(2)} msgs/member/s`,
+      true,
+    );
+    return result;
+  });
+  return simMarkdown(raft, swim, [
+    `Raft: the real Member code (real CP machine, default 50 ms ticks, heartbeats every 100 ms) on the simulator, one partition (group 1) plus the configuration group (group 0), replicas = members; ${simLimits.clients} clients keep one ${valueBytes}-byte map put each in flight until ${writes} are acknowledged; seed ${seed}, fault-free links.`,
+    `"msgs/write" counts member-to-member frames (wire frames; a raft-batch carries every Raft message for one peer) from the first write to ${simLimits.tailMs} ms after the last acknowledgement, divided by acknowledged writes; "net" subtracts the at-rest rate over the same window; "at rest" is a ${simLimits.restMs / 1_000} s quiet window ${simLimits.settleMs / 1_000} s after forming; client frames are counted apart.`,
+    `SWIM: the swim workload's cluster of pure SWIM cores (LAN profile, 50 ms ticks, Lifeguard on), no faults; messages sent over ${windowMs / 1_000} virtual seconds after every view is full, per member per second.`,
+  ]);
 }
 
 /** Kills the leader of one key's group `--failover-runs` times on Shoal and on a fresh etcd. */
@@ -436,6 +474,7 @@ async function main(options: Options): Promise<void> {
   if (wanted.some((id) => isLoadScenario(id) || id === "failover"))
     await runOnSystems(options, wanted, shape, progress, outcome);
   if (wanted.includes("swim-detect")) outcome.sections.push(await swimDetect(options, progress));
+  if (wanted.includes("sim")) outcome.sections.push(simulated(options, progress));
   const shapeNote = `Load: concurrency ${shape.concurrencies.join(", ")}; ${shape.runs} run(s) each; each run ${shape.durationMs} ms or ${shape.opsMax} operations, whichever first, after a discarded ${shape.warmupMs} ms warm-up at c=16; ${shape.keys} keys, ${shape.distribution}; ${shape.valueBytes}-byte values; seed ${shape.seed}.`;
   const loadNote = `Machine load average (1 / 5 / 15 min) at start: ${loadAtStart}; at end: ${loadAverage()}. Other work on the machine shares its cores with every system measured.`;
   const notes = [...(outcome.tables.length > 0 ? [shapeNote] : []), ...outcome.notes, loadNote];
@@ -464,6 +503,11 @@ const program = new Command("bench")
   .option("--failover-runs <n>", "leader kills per system in the failover scenario", "5")
   .option("--swim-members <n>", "members of the swim-detect cluster", "5")
   .option("--swim-runs <n>", "member kills in the swim-detect scenario", "5")
+  .option("--sim-voters <list>", "cluster sizes of the simulated Raft traffic (sim scenario)", "3,5,7")
+  .option("--sim-writes <n>", "acknowledged writes per simulated cluster", "2000")
+  .option("--sim-swim-sizes <list>", "SWIM cluster sizes of the simulated SWIM traffic", "16,64,256")
+  .option("--sim-swim-seconds <s>", "virtual seconds of each SWIM traffic window", "60")
+  .option("--sim-seed <n>", "seed of the simulations", "1")
   .option("--scenarios <list>", `comma-separated, of ${scenarioIds.join(",")}`, "cp-write,cp-read,ap-counter")
   .option("--no-peers", "measure Shoal only")
   .option("--no-install", "do not apt-get install missing peers")
