@@ -1,18 +1,30 @@
 // The client's wire: one TcpTransport (the members' framing and cluster handshake, so a client is
 // admitted exactly as a peer is), one WireCodec, and the table of requests waiting for an answer.
-// `request` sends one `client-request` frame and resolves with the member's `client-response`, or
-// with null when none came within `waitMs` (the frame was dropped, the member is stuck) or as soon as
-// the connection to that member closes or cannot be opened (the member died: its answer will not
-// come, so waiting out `waitMs` would only delay the caller's retry elsewhere). The caller decides
-// whether to retry. Responses are matched by requestId; a late answer to a request nobody waits for
-// any more is dropped.
+// `request` queues one request and resolves with the member's answer, or with null when none came
+// within `waitMs` (the frame was dropped, the member is stuck) or as soon as the connection to that
+// member closes or cannot be opened (the member died: its answer will not come, so waiting out
+// `waitMs` would only delay the caller's retry elsewhere). The caller decides whether to retry.
+// Responses are matched by requestId; a late answer to a request nobody waits for any more is
+// dropped.
+//
+// Pipelining: requests are not sent one frame each. Every request issued in one turn of the event
+// loop waits in a per-member outbox; one flush (setImmediate, after the turn's promise callbacks
+// have all run) sends each member its requests in one `client-request` frame, a batch
+// (protocol/client/messages.ts), or a plain single request when there is only one. Each request
+// keeps its own id, session and answer. Deadlines are kept by one sweep timer for all waiters, not
+// one timer per request.
 
 import { randomInt } from "node:crypto";
 import { ClosedError } from "../errors.js";
 import { limitsDefault } from "../limits.js";
 import { NodeClock, TcpTransport, tcpTransportConfigDefault } from "../platform/node/index.js";
 import { silentLogger } from "../env/logger.js";
-import type { ClientRequest, ClientResponse } from "../protocol/client/messages.js";
+import type {
+  ClientRequest,
+  ClientRequestPayload,
+  ClientResponse,
+  ClientResponsePayload,
+} from "../protocol/client/messages.js";
 import { WireCodec } from "../protocol/wire/index.js";
 import type { Address } from "../types.js";
 
@@ -22,24 +34,38 @@ export interface ChannelOptions {
   readonly secret: Uint8Array | null;
   /** Largest frame sent or accepted. */
   readonly frameBytesMax: number;
+  /** Most requests in one frame (default and cap: limits.ts `batchOperationsMax`). */
+  readonly requestsPerFrameMax?: number;
 }
+
+/** The channel's own bounds; units last. */
+export const channelTuning = {
+  /** How often waiters past their deadline are resolved with null. */
+  sweepIntervalMs: 10,
+} as const;
 
 interface Waiter {
   readonly to: Address;
   readonly resolve: (response: ClientResponse | null) => void;
-  readonly timer: ReturnType<typeof setTimeout>;
+  readonly deadlineMs: number;
 }
 
 /** Requests in flight to members over one transport. */
 export class Channel {
   private readonly codec: WireCodec;
   private readonly waiters = new Map<number, Waiter>();
+  /** Requests not yet sent, by member, in the order they were made. */
+  private readonly outbox = new Map<Address, ClientRequest[]>();
+  private flushScheduled = false;
+  private sweepTimer: ReturnType<typeof setInterval> | null = null;
   private requestSequence = 0;
   private isClosed = false;
+  private framesSentCount = 0;
 
   private constructor(
     private readonly transport: TcpTransport,
     frameBytesMax: number,
+    private readonly requestsPerFrameMax: number,
   ) {
     this.codec = new WireCodec({ frameBytesMax });
     transport.onFrame((_from, frame) => this.received(frame));
@@ -60,7 +86,8 @@ export class Channel {
       logger: silentLogger,
       seed: randomInt(0, 2 ** 47),
     });
-    return new Channel(transport, options.frameBytesMax);
+    const perFrame = options.requestsPerFrameMax ?? limits.batchOperationsMax;
+    return new Channel(transport, options.frameBytesMax, Math.min(perFrame, limits.batchOperationsMax));
   }
 
   /** The next request id (unique on this channel). */
@@ -69,26 +96,30 @@ export class Channel {
     return this.requestSequence;
   }
 
+  /** Frames sent so far (a batch counts once). */
+  get framesSent(): number {
+    return this.framesSentCount;
+  }
+
   /**
-   * Sends `request` to `to`; resolves with the answer, or null after `waitMs` without one or once
+   * Queues `request` for `to`; resolves with the answer, or null after `waitMs` without one or once
    * the connection to `to` is lost. Never rejects except when the channel is closed.
    */
   request(to: Address, request: ClientRequest, waitMs: number): Promise<ClientResponse | null> {
     if (this.isClosed) return Promise.reject(new ClosedError("client"));
-    const encoded = this.codec.encode({ version: 1, kind: "client-request", payload: request });
-    if (encoded.kind !== "ok") return Promise.resolve(null);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(request.requestId);
-        resolve(null);
-      }, waitMs);
-      this.waiters.set(request.requestId, { to, resolve, timer });
-      const sent = this.transport.send(to, encoded.body);
-      if (sent !== "queued") {
-        clearTimeout(timer);
-        this.waiters.delete(request.requestId);
-        resolve(null);
+      this.waiters.set(request.requestId, { to, resolve, deadlineMs: Date.now() + waitMs });
+      let queued = this.outbox.get(to);
+      if (queued === undefined) {
+        queued = [];
+        this.outbox.set(to, queued);
       }
+      queued.push(request);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+      this.sweepTimer ??= setInterval(() => this.sweep(), channelTuning.sweepIntervalMs);
     });
   }
 
@@ -96,11 +127,10 @@ export class Channel {
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
-    for (const waiter of this.waiters.values()) {
-      clearTimeout(waiter.timer);
-      waiter.resolve(null);
-    }
+    for (const waiter of this.waiters.values()) waiter.resolve(null);
     this.waiters.clear();
+    this.outbox.clear();
+    this.sweepStop();
     await this.transport.closeAndWait();
   }
 
@@ -108,12 +138,65 @@ export class Channel {
     return this.isClosed;
   }
 
+  /** Sends every queued request: per member, frames of at most `requestsPerFrameMax` requests. */
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.isClosed) return;
+    for (const [to, requests] of this.outbox) {
+      for (let start = 0; start < requests.length; start += this.requestsPerFrameMax)
+        this.frameSend(to, requests.slice(start, start + this.requestsPerFrameMax));
+    }
+    this.outbox.clear();
+  }
+
+  /** Sends `requests` in one frame, halving until each part fits; what cannot be sent gets null. */
+  private frameSend(to: Address, requests: readonly ClientRequest[]): void {
+    const payload: ClientRequestPayload = requests.length === 1 ? requests[0]! : { type: "batch", requests };
+    const encoded = this.codec.encode({ version: 1, kind: "client-request", payload });
+    if (encoded.kind !== "ok" && requests.length > 1) {
+      const half = Math.ceil(requests.length / 2);
+      this.frameSend(to, requests.slice(0, half));
+      this.frameSend(to, requests.slice(half));
+      return;
+    }
+    const sent = encoded.kind === "ok" ? this.transport.send(to, encoded.body) : "full";
+    if (sent === "queued") {
+      this.framesSentCount += 1;
+      return;
+    }
+    for (const request of requests) this.settle(request.requestId, null);
+  }
+
+  /** Resolves the waiter of `requestId`, if any is still waiting. */
+  private settle(requestId: number, response: ClientResponse | null): void {
+    const waiter = this.waiters.get(requestId);
+    if (waiter === undefined) return;
+    this.waiters.delete(requestId);
+    waiter.resolve(response);
+  }
+
+  /** Resolves with null every waiter past its deadline; stops the timer when none is left. */
+  private sweep(): void {
+    const nowMs = Date.now();
+    for (const [requestId, waiter] of this.waiters) {
+      if (waiter.deadlineMs > nowMs) continue;
+      this.waiters.delete(requestId);
+      waiter.resolve(null);
+    }
+    if (this.waiters.size === 0) this.sweepStop();
+  }
+
+  private sweepStop(): void {
+    if (this.sweepTimer === null) return;
+    clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+  }
+
   /** The connection to `peer` closed or failed to open: its requests in flight will not be answered. */
   private peerDown(peer: Address): void {
     for (const [requestId, waiter] of this.waiters) {
       if (waiter.to !== peer) continue;
       this.waiters.delete(requestId);
-      clearTimeout(waiter.timer);
       waiter.resolve(null);
     }
   }
@@ -121,12 +204,15 @@ export class Channel {
   private received(frame: Uint8Array): void {
     const decoded = this.codec.decode(frame);
     if (decoded.kind !== "ok" || decoded.message.kind !== "client-response") return;
-    const response = decoded.message.payload as unknown as ClientResponse;
-    if (typeof response !== "object" || response === null) return;
-    const waiter = this.waiters.get(response.requestId);
-    if (waiter === undefined) return;
-    this.waiters.delete(response.requestId);
-    clearTimeout(waiter.timer);
-    waiter.resolve(response);
+    const payload = decoded.message.payload as unknown as ClientResponsePayload;
+    if (typeof payload !== "object" || payload === null) return;
+    if (payload.type !== "batch") {
+      this.settle(payload.requestId, payload);
+      return;
+    }
+    if (!Array.isArray(payload.responses)) return;
+    for (const response of payload.responses) {
+      if (typeof response === "object" && response !== null) this.settle(response.requestId, response);
+    }
   }
 }

@@ -73,6 +73,43 @@ export const clientTuning = {
   sessionsIdleMax: 64,
 } as const;
 
+/** The routing table resolved to addresses once per table, so routing an operation allocates nothing. */
+interface Routes {
+  readonly table: RoutingTable;
+  /** Per partition, the client address of its leader, or null. */
+  readonly leaders: readonly (Address | null)[];
+  /** Per partition, the client addresses of its replicas. */
+  readonly replicas: readonly (readonly Address[])[];
+  /** Every member's client address. */
+  readonly members: readonly Address[];
+}
+
+function routesOf(table: RoutingTable): Routes {
+  const byNode = new Map<string, Address>();
+  for (const member of table.members) byNode.set(member.nodeId, member.clientAddress as Address);
+  const addressOf = (node: string | null | undefined): Address | null =>
+    node === null || node === undefined ? null : (byNode.get(node) ?? null);
+  const replicas: Address[][] = [];
+  for (let partition = 0; partition < table.partitionCount; partition++) {
+    const row = table.replicas[partition] ?? [];
+    replicas.push(row.map(addressOf).filter((a): a is Address => a !== null));
+  }
+  return {
+    table,
+    leaders: Array.from({ length: table.partitionCount }, (_, p) => addressOf(table.leaders[p])),
+    replicas,
+    members: table.members.map((m) => m.clientAddress as Address),
+  };
+}
+
+/** UTF-8 bytes of `text` when they may exceed `bytesMax`; 0 when its length proves they do not. */
+function utf8BytesOver(text: string, bytesMax: number): number {
+  // A UTF-16 code unit takes at most 3 UTF-8 bytes.
+  if (text.length * 3 <= bytesMax) return 0;
+  const bytes = encoder.encode(text).byteLength;
+  return bytes > bytesMax ? bytes : 0;
+}
+
 interface Session {
   readonly clientId: string;
   sequence: number;
@@ -111,7 +148,7 @@ export class ClientCore {
   private readonly sessionBase = randomUUID();
   private sessionCount = 0;
   private readonly idleSessions: Session[] = [];
-  private table: RoutingTable | null = null;
+  private routes: Routes | null = null;
   /** Leaders learned from NOT_LEADER hints since the table was fetched, by partition. */
   private readonly hints = new Map<number, Address>();
   private routingRefresh: Promise<void> | null = null;
@@ -142,20 +179,20 @@ export class ClientCore {
     const timeoutMs = options.timeoutMs ?? clientTuning.timeoutMsDefault;
     const core = new ClientCore(channel, options.endpoints as Address[], timeoutMs);
     const deadlineMs = Date.now() + timeoutMs;
-    while (core.table === null || core.table.partitionCount === 0) {
+    while (core.routes === null) {
       if (Date.now() >= deadlineMs) {
         await channel.close();
         throw new TimeoutError(timeoutMs);
       }
       await core.refreshRouting();
-      if (core.table === null || core.table.partitionCount === 0) await sleep(100, undefined);
+      if (core.routes === null) await sleep(100, undefined);
     }
     return core;
   }
 
   /** The routing table last fetched. */
   get routing(): RoutingTable | null {
-    return this.table;
+    return this.routes?.table ?? null;
   }
 
   /** Runs one operation to a result or a typed error. */
@@ -254,26 +291,27 @@ export class ClientCore {
 
   /** Where to send `operation` on its `attempt`-th try. */
   private targetOf(operation: Operation, attempt: number): Address {
-    const table = this.table;
-    if (table === null || table.partitionCount === 0) return this.nextEndpoint();
+    const routes = this.routes;
+    if (routes === null) return this.nextEndpoint();
     const key = placementKeyOf(operation);
-    const partition = partitionOf(key.name, key.entryKey, table.partitionCount);
-    const addressOf = (node: string | null | undefined): Address | null =>
-      (table.members.find((m) => m.nodeId === node)?.clientAddress as Address | undefined) ?? null;
+    const partition = partitionOf(key.name, key.entryKey, routes.table.partitionCount);
     if (consistencyOf(operation) === "cp") {
-      const hinted = this.hints.get(partition);
+      const hinted = this.hints.size === 0 ? undefined : this.hints.get(partition);
       if (hinted !== undefined && !this.isSilent(hinted)) return hinted;
-      const leader = addressOf(table.leaders[partition]);
+      const leader = routes.leaders[partition] ?? null;
       if (leader !== null && attempt < 2 && !this.isSilent(leader)) return leader;
     }
-    const replicas = (table.replicas[partition] ?? []).map(addressOf).filter((a): a is Address => a !== null);
+    const replicas = routes.replicas[partition] ?? [];
+    if (replicas.length === 0) return this.nextEndpoint();
+    // The common case, nobody silent: no allocation.
+    if (this.silentUntil.size === 0) return replicas[attempt % replicas.length]!;
     const live = replicas.filter((address) => !this.isSilent(address));
     const choices = live.length > 0 ? live : replicas;
-    if (choices.length === 0) return this.nextEndpoint();
     return choices[attempt % choices.length]!;
   }
 
   private isSilent(address: Address): boolean {
+    if (this.silentUntil.size === 0) return false;
     const until = this.silentUntil.get(address);
     if (until === undefined) return false;
     if (until > Date.now()) return true;
@@ -282,9 +320,9 @@ export class ClientCore {
   }
 
   private partitionOfOperation(operation: Operation): number | null {
-    if (this.table === null || this.table.partitionCount === 0) return null;
+    if (this.routes === null) return null;
     const key = placementKeyOf(operation);
-    return partitionOf(key.name, key.entryKey, this.table.partitionCount);
+    return partitionOf(key.name, key.entryKey, this.routes.table.partitionCount);
   }
 
   private hintRecord(operation: Operation, leader: Address): void {
@@ -293,12 +331,13 @@ export class ClientCore {
   }
 
   private hintForget(operation: Operation): void {
+    if (this.hints.size === 0) return;
     const partition = this.partitionOfOperation(operation);
     if (partition !== null) this.hints.delete(partition);
   }
 
   private nextEndpoint(): Address {
-    const members = this.table?.members.map((m) => m.clientAddress as Address) ?? [];
+    const members = this.routes?.members ?? [];
     const known = members.length > 0 ? members : this.endpoints;
     const live = known.filter((address) => !this.isSilent(address));
     const all = live.length > 0 ? live : known;
@@ -324,10 +363,10 @@ export class ClientCore {
       clientTuning.routingWaitMs,
     );
     if (response?.type !== "routing" || response.table.partitionCount === 0) return;
-    const current = this.table;
+    const current = this.routes?.table ?? null;
     // Leaders move without a version change: take the newer table, or the same version's fresher view.
     if (current === null || response.table.version >= current.version) {
-      this.table = response.table;
+      this.routes = routesOf(response.table);
       this.hints.clear();
     }
   }
@@ -340,9 +379,8 @@ export class ClientCore {
   /** Refuses oversized names, keys and values before they travel. */
   private checkLimits(operation: Operation): void {
     const textBytes = (label: string, text: string): void => {
-      const bytes = encoder.encode(text).byteLength;
-      if (bytes > this.limits.keyBytesMax)
-        throw new LimitExceededError(label, bytes, this.limits.keyBytesMax);
+      const bytes = utf8BytesOver(text, this.limits.keyBytesMax);
+      if (bytes > 0) throw new LimitExceededError(label, bytes, this.limits.keyBytesMax);
     };
     if (typeof operation.name !== "string" || operation.name.length === 0)
       throw new BadInputError("a structure name is a non-empty string");

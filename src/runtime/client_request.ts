@@ -30,26 +30,95 @@ function isInteger(value: unknown): value is number {
   return typeof value === "number" && Number.isSafeInteger(value);
 }
 
-const operationFields: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
-  map: { get: ["key"], put: ["key", "value"], delete: ["key"], cas: ["key", "expected?", "value?"] },
-  "atomic-long": { get: [], add: ["delta#"], set: ["value#"], cas: ["expected#", "value#"] },
+/** How one operation field is checked: a string key, a safe integer, bytes, or bytes-or-null. */
+type FieldKind = "text" | "integer" | "bytes" | "bytes-or-null";
+
+interface FieldSpec {
+  readonly field: string;
+  readonly kind: FieldKind;
+}
+
+const text = (field: string): FieldSpec => ({ field, kind: "text" });
+const integer = (field: string): FieldSpec => ({ field, kind: "integer" });
+
+/** The fields of each operation beyond `name` (always a text field), by structure and op. */
+const operationFields: Readonly<Record<string, Readonly<Record<string, readonly FieldSpec[]>>>> = {
+  map: {
+    get: [text("key")],
+    put: [text("key"), { field: "value", kind: "bytes" }],
+    delete: [text("key")],
+    cas: [
+      text("key"),
+      { field: "expected", kind: "bytes-or-null" },
+      { field: "value", kind: "bytes-or-null" },
+    ],
+  },
+  "atomic-long": {
+    get: [],
+    add: [integer("delta")],
+    set: [integer("value")],
+    cas: [integer("expected"), integer("value")],
+  },
   lock: {
-    acquire: ["owner", "ttlMs#"],
-    renew: ["owner", "fence#", "ttlMs#"],
-    release: ["owner", "fence#"],
+    acquire: [text("owner"), integer("ttlMs")],
+    renew: [text("owner"), integer("fence"), integer("ttlMs")],
+    release: [text("owner"), integer("fence")],
     status: [],
   },
-  counter: { add: ["delta#"], get: [] },
-  set: { add: ["element"], remove: ["element"], values: [] },
+  counter: { add: [integer("delta")], get: [] },
+  set: { add: [text("element")], remove: [text("element")], values: [] },
 };
 
+type Problem = { code: "BAD_INPUT" | "LIMIT_EXCEEDED"; message: string };
+
+/** UTF-8 bytes of `value`, without encoding it when its length alone proves it short enough. */
+function utf8BytesOver(value: string, bytesMax: number): number | null {
+  // A UTF-16 code unit takes at most 3 UTF-8 bytes.
+  if (value.length * 3 <= bytesMax) return null;
+  const bytes = encoder.encode(value).byteLength;
+  return bytes > bytesMax ? bytes : null;
+}
+
+function fieldProblem(spec: FieldSpec, value: unknown, limits: Limits): Problem | null {
+  const { field } = spec;
+  switch (spec.kind) {
+    case "integer":
+      return isInteger(value) ? null : { code: "BAD_INPUT", message: `${field} must be a safe integer` };
+    case "text": {
+      if (typeof value !== "string") return { code: "BAD_INPUT", message: `${field} must be a string` };
+      const bytes = utf8BytesOver(value, limits.keyBytesMax);
+      return bytes === null
+        ? null
+        : {
+            code: "LIMIT_EXCEEDED",
+            message: `${field} of ${bytes} bytes > keyBytesMax ${limits.keyBytesMax}`,
+          };
+    }
+    case "bytes":
+    case "bytes-or-null": {
+      if (value === null && spec.kind === "bytes-or-null") return null;
+      if (!(value instanceof Uint8Array))
+        return {
+          code: "BAD_INPUT",
+          message: spec.kind === "bytes" ? `${field} must be bytes` : `${field} must be bytes or null`,
+        };
+      return value.byteLength <= limits.valueBytesMax
+        ? null
+        : {
+            code: "LIMIT_EXCEEDED",
+            message: `${field} of ${value.byteLength} bytes > valueBytesMax ${limits.valueBytesMax}`,
+          };
+    }
+  }
+}
+
 /** Returns why `operation` is not a well-formed operation within `limits`, or null. */
-function operationProblem(
-  operation: Fields,
-  limits: Limits,
-): { code: "BAD_INPUT" | "LIMIT_EXCEEDED"; message: string } | null {
-  const ops = operationFields[String(operation.structure)];
-  const fields = ops?.[String(operation.op)];
+function operationProblem(operation: Fields, limits: Limits): Problem | null {
+  const structure = String(operation.structure);
+  const op = String(operation.op);
+  // Own properties only: "constructor" or "__proto__" must not reach Object.prototype.
+  const ops = Object.hasOwn(operationFields, structure) ? operationFields[structure] : undefined;
+  const fields = ops !== undefined && Object.hasOwn(ops, op) ? ops[op] : undefined;
   if (fields === undefined)
     return {
       code: "BAD_INPUT",
@@ -57,35 +126,11 @@ function operationProblem(
     };
   if (typeof operation.name !== "string" || operation.name.length === 0)
     return { code: "BAD_INPUT", message: "name must be a non-empty string" };
-  for (const spec of ["name", ...fields]) {
-    const field = spec.replace(/[?#]$/, "");
-    const value = operation[field];
-    if (spec.endsWith("#")) {
-      if (!isInteger(value)) return { code: "BAD_INPUT", message: `${field} must be a safe integer` };
-    } else if (spec.endsWith("?")) {
-      if (value !== null && !(value instanceof Uint8Array))
-        return { code: "BAD_INPUT", message: `${field} must be bytes or null` };
-      if (value instanceof Uint8Array && value.byteLength > limits.valueBytesMax)
-        return {
-          code: "LIMIT_EXCEEDED",
-          message: `${field} of ${value.byteLength} bytes > valueBytesMax ${limits.valueBytesMax}`,
-        };
-    } else if (field === "value") {
-      if (!(value instanceof Uint8Array)) return { code: "BAD_INPUT", message: "value must be bytes" };
-      if (value.byteLength > limits.valueBytesMax)
-        return {
-          code: "LIMIT_EXCEEDED",
-          message: `value of ${value.byteLength} bytes > valueBytesMax ${limits.valueBytesMax}`,
-        };
-    } else {
-      if (typeof value !== "string") return { code: "BAD_INPUT", message: `${field} must be a string` };
-      const bytes = encoder.encode(value).byteLength;
-      if (bytes > limits.keyBytesMax)
-        return {
-          code: "LIMIT_EXCEEDED",
-          message: `${field} of ${bytes} bytes > keyBytesMax ${limits.keyBytesMax}`,
-        };
-    }
+  const nameProblem = fieldProblem(text("name"), operation.name, limits);
+  if (nameProblem !== null) return nameProblem;
+  for (const spec of fields) {
+    const problem = fieldProblem(spec, operation[spec.field], limits);
+    if (problem !== null) return problem;
   }
   return null;
 }
@@ -105,7 +150,7 @@ export function clientRequestCheck(payload: unknown, limits: Limits): ClientRequ
   if (payload.type !== "operation") return bad("BAD_INPUT", `unknown request type ${String(payload.type)}`);
   if (typeof payload.clientId !== "string" || payload.clientId.length === 0)
     return bad("BAD_INPUT", "clientId must be a non-empty string");
-  if (encoder.encode(payload.clientId).byteLength > limits.keyBytesMax)
+  if (utf8BytesOver(payload.clientId, limits.keyBytesMax) !== null)
     return bad("LIMIT_EXCEEDED", "clientId longer than keyBytesMax");
   if (!isInteger(payload.sequence) || payload.sequence < 1)
     return bad("BAD_INPUT", "sequence must be an integer >= 1");
@@ -125,4 +170,48 @@ export function clientRequestCheck(payload: unknown, limits: Limits): ClientRequ
       operation: payload.operation as unknown as Operation,
     },
   };
+}
+
+/** The outcome of {@link clientPayloadCheck}: one request's check, or one per request of a batch. */
+export type ClientPayloadCheck =
+  | { readonly kind: "single"; readonly check: ClientRequestCheck }
+  | { readonly kind: "batch"; readonly checks: readonly ClientRequestCheck[] };
+
+function requestIdOf(value: unknown): number {
+  return isRecord(value) && isInteger(value.requestId) && value.requestId >= 0 ? value.requestId : -1;
+}
+
+/**
+ * Checks a decoded `client-request` payload that may be a batch. Each request of a batch is checked
+ * on its own, so one bad request costs only its own answer. A batch over `batchOperationsMax`
+ * refuses every request in it with LIMIT_EXCEEDED; a nested batch is a bad request.
+ */
+export function clientPayloadCheck(payload: unknown, limits: Limits): ClientPayloadCheck {
+  if (!isRecord(payload) || payload.type !== "batch")
+    return { kind: "single", check: clientRequestCheck(payload, limits) };
+  const requests = payload.requests;
+  if (!Array.isArray(requests) || requests.length === 0) {
+    const message = "a batch holds a non-empty array of requests";
+    return { kind: "single", check: { kind: "bad", requestId: -1, code: "BAD_INPUT", message } };
+  }
+  if (requests.length > limits.batchOperationsMax) {
+    const message = `batch of ${requests.length} requests > batchOperationsMax ${limits.batchOperationsMax}`;
+    return {
+      kind: "batch",
+      checks: requests.map((request) => ({
+        kind: "bad",
+        requestId: requestIdOf(request),
+        code: "LIMIT_EXCEEDED",
+        message,
+      })),
+    };
+  }
+  const checks: ClientRequestCheck[] = [];
+  for (const request of requests) {
+    if (isRecord(request) && request.type === "batch") {
+      const message = "a batch cannot hold a batch";
+      checks.push({ kind: "bad", requestId: requestIdOf(request), code: "BAD_INPUT", message });
+    } else checks.push(clientRequestCheck(request, limits));
+  }
+  return { kind: "batch", checks };
 }

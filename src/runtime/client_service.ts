@@ -9,6 +9,12 @@
 // leader: NO_LEADER at once. Every request has a deadline (its timeoutMs, capped): TIMEOUT.
 // AP operations (counter, set) are applied at once at this member's replica of the partition and
 // gossiped after (ap_service.ts); a member that is not a replica redirects to the first replica.
+//
+// Batches (protocol/client/messages.ts): each request of a batch is handled exactly as a single
+// request, and its answer goes to a per-client outbox instead of a frame of its own. The answers a
+// batch produced at once (AP operations, refusals, routing) leave in one frame at the end of the
+// batch; answers that come later (applied writes, served reads, timeouts) leave one frame per
+// client after the current pass (clock.after(0)). Single requests are answered at once, singly.
 
 import type { Environment } from "../env/environment.js";
 import { assertNever } from "../lib/assert.js";
@@ -32,7 +38,7 @@ import {
   type Term,
 } from "../types.js";
 import type { ApService } from "./ap_service.js";
-import { clientRequestCheck } from "./client_request.js";
+import { type ClientRequestCheck, clientPayloadCheck } from "./client_request.js";
 import { type ClusterConfig, commandEncode } from "./codec.js";
 import type { MemberOptions } from "./member_options.js";
 import type { Applied, RaftGroup } from "./raft_group.js";
@@ -61,6 +67,8 @@ interface Pending {
   readonly startMs: number;
   readonly deadlineMs: number;
   readonly kind: "write" | "read";
+  /** Whether it came in a batch, so its answer may share a frame with others. */
+  readonly batched: boolean;
 }
 
 interface PendingWrite extends Pending {
@@ -80,6 +88,9 @@ export class ClientService {
   private readonly reads = new Map<GroupId, Map<string, PendingRead>>();
   private readCount = 0;
   private readSequence = 0;
+  /** Answers to batched requests not yet sent, by client. */
+  private readonly outbox = new Map<Address, ClientResponse[]>();
+  private outboxScheduled = false;
 
   constructor(private readonly host: ClientHost) {}
 
@@ -88,31 +99,54 @@ export class ClientService {
     return this.writes.size + this.readCount;
   }
 
-  /** Handles one `client-request` payload from `from`. */
+  /** Handles one `client-request` payload from `from`: one request, or a batch of them. */
   request(from: Address, payload: unknown): void {
-    const check = clientRequestCheck(payload, this.host.options.limits);
+    const checked = clientPayloadCheck(payload, this.host.options.limits);
+    if (checked.kind === "single") {
+      this.requestOne(from, checked.check, false);
+      return;
+    }
+    let bad: Extract<ClientRequestCheck, { kind: "bad" }> | null = null;
+    let badCount = 0;
+    for (const check of checked.checks) {
+      if (check.kind === "bad") {
+        bad = check;
+        badCount += 1;
+      }
+      this.requestOne(from, check, true);
+    }
+    // One line per batch, however many of its requests were bad.
+    if (bad !== null)
+      this.host.logger.warn("client.bad_request", { from, reason: bad.message, badRequests: badCount });
+    this.outboxFlush();
+  }
+
+  private requestOne(from: Address, check: ClientRequestCheck, batched: boolean): void {
     if (check.kind === "bad") {
-      this.host.logger.warn("client.bad_request", { from, reason: check.message });
-      this.respond(from, {
-        type: "error",
-        requestId: check.requestId,
-        code: check.code,
-        message: check.message,
-      });
+      if (!batched) this.host.logger.warn("client.bad_request", { from, reason: check.message });
+      // In a batch, an answer without a request id would match nothing the client waits for.
+      if (batched && check.requestId < 0) return;
+      const { requestId, code, message } = check;
+      this.respond(from, { type: "error", requestId, code, message }, batched);
       return;
     }
     const request = check.request;
     if (request.type === "routing") {
-      this.respond(from, { type: "routing", requestId: request.requestId, table: this.routingTable() });
+      const table = this.routingTable();
+      this.respond(from, { type: "routing", requestId: request.requestId, table }, batched);
       this.host.options.hooks.requestDone?.("routing", "ok", 0);
       return;
     }
-    this.operation(from, request);
+    this.operation(from, request, batched);
   }
 
-  private operation(from: Address, request: Extract<ClientRequest, { type: "operation" }>): void {
+  private operation(
+    from: Address,
+    request: Extract<ClientRequest, { type: "operation" }>,
+    batched: boolean,
+  ): void {
     const fail = (code: ErrorCode, message: string, leaderAddress?: string | null): void =>
-      this.respondError(from, request.requestId, code, message, leaderAddress ?? null);
+      this.respondError(from, request.requestId, code, message, leaderAddress ?? null, batched);
     const cluster = this.host.cluster;
     if (cluster === null) {
       fail("UNAVAILABLE", "the cluster has not formed yet");
@@ -125,7 +159,7 @@ export class ClientService {
     const key = placementKeyOf(request.operation);
     const partition = partitionOf(key.name, key.entryKey, cluster.table.partitionCount);
     if (consistencyOf(request.operation) === "ap") {
-      this.apOperation(from, request, partition);
+      this.apOperation(from, request, partition, batched);
       return;
     }
     const group = this.host.groups.get(groupId(partition + 1));
@@ -146,6 +180,7 @@ export class ClientService {
       group: group.group,
       startMs: nowMs,
       deadlineMs: nowMs + timeoutMs,
+      batched,
     };
     if (isReadOnly(request.operation)) this.readStart(group, base, request.operation, fail);
     else this.writeStart(group, base, request, fail);
@@ -156,18 +191,14 @@ export class ClientService {
     from: Address,
     request: Extract<ClientRequest, { type: "operation" }>,
     partition: PartitionId,
+    batched: boolean,
   ): void {
     const readOnly = isReadOnly(request.operation);
     if (!this.host.ap.replicates(partition)) {
       const first = this.host.cluster?.table.partitions[partition]?.replicas[0] ?? null;
       const address = first === null ? null : this.host.addressOf(first);
-      this.respondError(
-        from,
-        request.requestId,
-        "NOT_LEADER",
-        `partition ${partition} is not replicated here`,
-        address,
-      );
+      const message = `partition ${partition} is not replicated here`;
+      this.respondError(from, request.requestId, "NOT_LEADER", message, address, batched);
       return;
     }
     const nowMs = this.host.environment.clock.nowMs();
@@ -178,6 +209,7 @@ export class ClientService {
       startMs: nowMs,
       deadlineMs: nowMs,
       kind: readOnly ? "read" : "write",
+      batched,
     };
     this.answerResult(pending, this.host.ap.operation(partition, request.operation, readOnly));
   }
@@ -301,7 +333,8 @@ export class ClientService {
       this.answerError(pending, "BAD_INPUT", result.message);
       return;
     }
-    this.respond(pending.from, { type: "result", requestId: pending.requestId, result: result.result });
+    const response: ClientResponse = { type: "result", requestId: pending.requestId, result: result.result };
+    this.respond(pending.from, response, pending.batched);
     this.done(pending, "ok");
   }
 
@@ -314,12 +347,13 @@ export class ClientService {
       "NOT_LEADER",
       "leadership changed; retry with the same sequence",
       address,
+      pending.batched,
     );
     this.done(pending, "NOT_LEADER");
   }
 
   private answerError(pending: Pending, code: ErrorCode, message: string): void {
-    this.respondError(pending.from, pending.requestId, code, message, null);
+    this.respondError(pending.from, pending.requestId, code, message, null, pending.batched);
     this.done(pending, code);
   }
 
@@ -349,7 +383,8 @@ export class ClientService {
     if (byId === undefined) return;
     const address = leader === null ? null : this.host.addressOf(leader);
     for (const pending of byId.values()) {
-      this.respondError(pending.from, pending.requestId, "NOT_LEADER", "leadership changed", address);
+      const message = "leadership changed";
+      this.respondError(pending.from, pending.requestId, "NOT_LEADER", message, address, pending.batched);
       this.done(pending, "NOT_LEADER");
     }
     this.readCount -= byId.size;
@@ -387,6 +422,7 @@ export class ClientService {
     this.writes.clear();
     this.reads.clear();
     this.readCount = 0;
+    this.outboxFlush();
   }
 
   /** The routing table as this member sees it. */
@@ -416,15 +452,54 @@ export class ClientService {
     code: ErrorCode,
     message: string,
     leaderAddress: string | null,
+    batched: boolean,
   ): void {
     const response: ClientResponse =
       leaderAddress === null
         ? { type: "error", requestId, code, message }
         : { type: "error", requestId, code, message, leaderAddress };
-    this.respond(to, response);
+    this.respond(to, response, batched);
   }
 
-  private respond(to: Address, response: ClientResponse): void {
-    this.host.frameSend(to, { version: 1, kind: "client-response", payload: response });
+  /** Answers a single request at once; a batched one through the outbox. */
+  private respond(to: Address, response: ClientResponse, batched: boolean): void {
+    if (!batched) {
+      this.host.frameSend(to, { version: 1, kind: "client-response", payload: response });
+      return;
+    }
+    let queued = this.outbox.get(to);
+    if (queued === undefined) {
+      queued = [];
+      this.outbox.set(to, queued);
+    }
+    queued.push(response);
+    if (this.outboxScheduled) return;
+    this.outboxScheduled = true;
+    this.host.environment.clock.after(0, () => this.outboxFlush());
+  }
+
+  /** Sends every client's queued answers, as few frames per client as the limits allow. */
+  private outboxFlush(): void {
+    this.outboxScheduled = false;
+    if (this.outbox.size === 0) return;
+    const perFrameMax = this.host.options.limits.batchOperationsMax;
+    for (const [to, responses] of this.outbox) {
+      for (let start = 0; start < responses.length; start += perFrameMax)
+        this.responsesSend(to, responses.slice(start, start + perFrameMax));
+    }
+    this.outbox.clear();
+  }
+
+  /** Sends `responses` in one frame, or halves until each part fits in a frame. */
+  private responsesSend(to: Address, responses: readonly ClientResponse[]): void {
+    if (responses.length === 1) {
+      this.host.frameSend(to, { version: 1, kind: "client-response", payload: responses[0] });
+      return;
+    }
+    const payload = { type: "batch", responses };
+    if (this.host.frameSend(to, { version: 1, kind: "client-response", payload })) return;
+    const half = Math.ceil(responses.length / 2);
+    this.responsesSend(to, responses.slice(0, half));
+    this.responsesSend(to, responses.slice(half));
   }
 }

@@ -44,29 +44,41 @@ class FakeMember {
   private received(from: Address, frame: Uint8Array): void {
     const decoded = this.codec.decode(frame);
     if (decoded.kind !== "ok" || decoded.message.kind !== "client-request") return;
-    const request = decoded.message.payload as unknown as Record<string, unknown>;
-    const requestId = request.requestId as number;
-    let response: ClientResponse | null;
-    if (request.type === "routing") response = { type: "routing", requestId, table: this.cluster.table() };
-    else {
-      const seen: Seen = {
-        member: this.name,
-        clientId: request.clientId as string,
-        sequence: request.sequence as number,
-        operation: request.operation as Operation,
-      };
-      this.cluster.seen.push(seen);
-      response = this.cluster.script(this.name, seen, requestId);
+    const payload = decoded.message.payload as unknown as Record<string, unknown>;
+    // A batch is answered in one batch frame; a single request singly, as a member does.
+    const isBatch = payload.type === "batch";
+    if (isBatch) this.cluster.batchSizes.push((payload.requests as unknown[]).length);
+    const requests = isBatch ? (payload.requests as Record<string, unknown>[]) : [payload];
+    const responses: ClientResponse[] = [];
+    for (const request of requests) {
+      const response = this.answer(request);
+      if (response !== null) responses.push(response);
     }
-    if (response === null) return;
-    const encoded = this.codec.encode({ version: 1, kind: "client-response", payload: response });
+    if (responses.length === 0) return;
+    const body = isBatch ? { type: "batch", responses } : responses[0];
+    const encoded = this.codec.encode({ version: 1, kind: "client-response", payload: body });
     if (encoded.kind === "ok") this.transport.send(from, encoded.body);
+  }
+
+  private answer(request: Record<string, unknown>): ClientResponse | null {
+    const requestId = request.requestId as number;
+    if (request.type === "routing") return { type: "routing", requestId, table: this.cluster.table() };
+    const seen: Seen = {
+      member: this.name,
+      clientId: request.clientId as string,
+      sequence: request.sequence as number,
+      operation: request.operation as Operation,
+    };
+    this.cluster.seen.push(seen);
+    return this.cluster.script(this.name, seen, requestId);
   }
 }
 
 class FakeCluster {
   readonly members: FakeMember[] = [];
   readonly seen: Seen[] = [];
+  /** The number of requests in each batch frame received. */
+  readonly batchSizes: number[] = [];
   script: Script = (_member, _seen, requestId) => ({ type: "result", requestId, result: null });
 
   table(): RoutingTable {

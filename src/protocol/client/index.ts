@@ -12,4 +12,14 @@ export type {
   SetOperation,
   StructureKind,
 } from "./operations.js";
-export type { ClientRequest, ClientResponse, ClientResult, RoutingMember, RoutingTable } from "./messages.js";
+export type {
+  ClientRequest,
+  ClientRequestBatch,
+  ClientRequestPayload,
+  ClientResponse,
+  ClientResponseBatch,
+  ClientResponsePayload,
+  ClientResult,
+  RoutingMember,
+  RoutingTable,
+} from "./messages.js";

@@ -2,6 +2,14 @@
 // `client-response` frames (protocol/wire carries them). A request names its session (client id and
 // sequence number) so a retried write is applied once (H10): a client retries a timed-out request
 // with the SAME sequence number, and the member's session table answers the retry from memory.
+//
+// Pipelining: a client may put every request it issues in one turn of its event loop into one
+// frame, a {@link ClientRequestBatch}, and a member answers the requests of batches in
+// {@link ClientResponseBatch} frames, several answers per frame. A batch changes nothing per
+// request: each keeps its own requestId, session and sequence, and gets its own answer, result or
+// error (answers may come in any order and across several frames). A batch holds at most
+// `batchOperationsMax` requests (limits.ts) and fits in one frame. A member answers a single
+// request with a single response, so a client that never batches never sees a batch.
 
 import type { ErrorCode } from "../../errors.js";
 import type { Operation } from "./operations.js";
@@ -25,6 +33,16 @@ export type ClientRequest =
       readonly type: "routing";
       readonly requestId: number;
     };
+
+/** Requests sent together in one `client-request` frame; each is answered on its own. */
+export interface ClientRequestBatch {
+  readonly type: "batch";
+  /** One or more requests (a batch is never nested), at most `batchOperationsMax` of them. */
+  readonly requests: readonly ClientRequest[];
+}
+
+/** What a `client-request` frame carries: one request or a batch. */
+export type ClientRequestPayload = ClientRequest | ClientRequestBatch;
 
 /** One member as a client sees it. */
 export interface RoutingMember {
@@ -57,6 +75,15 @@ export type ClientResponse =
       /** With NOT_LEADER: the client address of the member believed to lead, if known. */
       readonly leaderAddress?: string;
     };
+
+/** Answers to requests that came in batches, sent together in one `client-response` frame. */
+export interface ClientResponseBatch {
+  readonly type: "batch";
+  readonly responses: readonly ClientResponse[];
+}
+
+/** What a `client-response` frame carries: one answer or a batch of answers. */
+export type ClientResponsePayload = ClientResponse | ClientResponseBatch;
 
 /**
  * The result of an operation, by structure and op:
