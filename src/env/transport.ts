@@ -23,4 +23,11 @@ export interface Transport {
   onFrame(handler: FrameHandler): void;
   /** Stops sending and receiving; queued frames may be lost. */
   close(): void;
+  /**
+   * Optional: installs the single handler told when the connection to a peer is lost (it closed,
+   * or a dial to the peer failed) and no other connection to it remains. Advisory only: the peer
+   * may be back a moment later, so nothing that safety rests on may depend on it. A transport
+   * without the notion of a connection leaves it out.
+   */
+  onPeerDown?(handler: (peer: Address) => void): void;
 }

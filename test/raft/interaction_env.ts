@@ -152,6 +152,10 @@ export class InteractionEnv {
         );
       case "read-index":
         return this.print(`${args[0]}: ${JSON.stringify(this.node(args[0]!).readIndex(args[1]!))}`);
+      case "peer-unreachable":
+        return this.print(
+          `${args[0]}: ${JSON.stringify(this.node(args[0]!).peerUnreachable(args[1] as NodeId))}`,
+        );
       case "lease-read":
         return this.print(`${args[0]}: ${JSON.stringify(this.node(args[0]!).leaseRead())}`);
       case "status":

@@ -39,6 +39,12 @@ import type {
 /** Most heartbeat contexts whose send tick the leader remembers for leases. */
 const contextTicksMax = 256;
 
+/**
+ * Longest delay, in ticks, before a follower told that its leader is unreachable campaigns. The
+ * delay is drawn in [1, this] so that followers told at once rarely campaign in the same tick.
+ */
+const leaderLostCampaignTicksMax = 3;
+
 type Without<M, K extends keyof M> = M extends unknown ? Omit<M, K> : never;
 type Outgoing = Without<Message, "from" | "term">;
 
@@ -46,6 +52,11 @@ type Outgoing = Without<Message, "from" | "term">;
 export type TransferResult =
   | { readonly kind: "started" }
   | { readonly kind: "refused"; readonly reason: string };
+
+/** The answer to {@link RaftNode.peerUnreachable}. */
+export type PeerUnreachableResult =
+  | { readonly kind: "campaign-soon"; readonly ticks: number }
+  | { readonly kind: "ignored"; readonly reason: string };
 
 /** One Raft member. Not thread-safe; the driver owns it. */
 export class RaftNode {
@@ -61,6 +72,8 @@ export class RaftNode {
   private electionElapsed = 0;
   private heartbeatElapsed = 0;
   private electionTimeoutRandomized = 0;
+  /** The election timer was shortened because the leader was reported unreachable. */
+  private electionHastened = false;
   private tickCount = 0;
 
   private baseConfig: ConfigState;
@@ -83,6 +96,8 @@ export class RaftNode {
   } | null = null;
   private leaderOfTerm: { term: Term; leader: NodeId } | null = null;
   private appendPending = false;
+  /** Reads arrived since the last heartbeat round; one round at the next flush confirms them all. */
+  private readRoundPending = false;
 
   private outbox: Message[] = [];
   private withheld: Message[] = [];
@@ -259,6 +274,29 @@ export class RaftNode {
     return { kind: "started" };
   }
 
+  /**
+   * Tells a follower that the driver lost its connection to `peer` (the process is likely gone).
+   * If `peer` is this follower's leader, the follower forgets it, so leader stickiness no longer
+   * refuses other members' pre-votes, and campaigns after a short random delay instead of a whole
+   * election timeout. Safety never rests on this: votes are still granted only by Figure 2's rules
+   * (and Pre-Vote's), and a leader that is in fact alive keeps its term, because the other
+   * followers still hear it and refuse the pre-vote. Its next heartbeat restores this follower.
+   * Ignored with lease reads: a lease counts on every follower's stickiness for a whole election
+   * timeout after it last heard the leader (H5).
+   */
+  peerUnreachable(peer: NodeId): PeerUnreachableResult {
+    if (this.role !== "follower") return { kind: "ignored", reason: `${this.role}, not a follower` };
+    if (this.leader !== peer) return { kind: "ignored", reason: "not the leader" };
+    if (!this.isPromotable()) return { kind: "ignored", reason: "not a voter" };
+    if (this.config.readMode === "lease") return { kind: "ignored", reason: "lease reads need stickiness" };
+    this.leader = null;
+    this.electionElapsed = 0;
+    this.electionHastened = true;
+    const ticksMax = Math.min(leaderLostCampaignTicksMax, this.config.electionTimeoutTicks);
+    this.electionTimeoutRandomized = 1 + this.prng.below(ticksMax);
+    return { kind: "campaign-soon", ticks: this.electionTimeoutRandomized };
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Ready / advance.
 
@@ -266,8 +304,8 @@ export class RaftNode {
   hasReady(): boolean {
     if (this.outstanding !== null) return false;
     if (this.outbox.length > 0 || this.withheld.length > 0 || this.readStates.length > 0) return true;
-    if (this.appendPending || this.log.unstableSnapshot !== null || this.log.hasUnstableEntries())
-      return true;
+    if (this.appendPending || this.readRoundPending) return true;
+    if (this.log.unstableSnapshot !== null || this.log.hasUnstableEntries()) return true;
     if (this.hardStateChanged() || this.softStateChanged()) return true;
     return this.log.unstableSnapshot === null && this.log.applied < this.log.committed;
   }
@@ -275,7 +313,7 @@ export class RaftNode {
   /** Takes the next batch of work. The caller must advance(ready) before taking another. */
   ready(): Ready {
     assert(this.outstanding === null, "advance() the previous Ready first");
-    this.flushAppends();
+    this.flushPending();
     const softState = this.softStateChanged() ? { leader: this.leader, role: this.role } : null;
     const hardState = this.hardStateChanged() ? this.hardState() : null;
     const ready: Ready = {
@@ -301,7 +339,7 @@ export class RaftNode {
    * appends never depend on unpersisted state, so a slow disk does not delay them (H12).
    */
   takeMessages(): Message[] {
-    this.flushAppends();
+    this.flushPending();
     const taken = this.outbox;
     this.outbox = [];
     return taken;
@@ -405,6 +443,7 @@ export class RaftNode {
     this.heartbeatElapsed = 0;
     this.resetElectionTimeout();
     this.votes.clear();
+    this.readRoundPending = false;
     this.progress.clear();
     this.reads.clear();
     this.leadTransferee = null;
@@ -423,7 +462,7 @@ export class RaftNode {
   private becomeFollowerOf(leader: NodeId): void {
     if (this.role !== "follower") this.becomeFollower(this.term, leader);
     else if (this.leader !== leader) this.acceptLeader(leader);
-    this.electionElapsed = 0;
+    this.electionClockRestart();
   }
 
   private acceptLeader(leader: NodeId): void {
@@ -559,6 +598,13 @@ export class RaftNode {
   private resetElectionTimeout(): void {
     const base = this.config.electionTimeoutTicks;
     this.electionTimeoutRandomized = base + this.prng.below(base);
+    this.electionHastened = false;
+  }
+
+  /** Heard from a leader or granted a vote: a whole election timeout again, never a hastened one. */
+  private electionClockRestart(): void {
+    this.electionElapsed = 0;
+    if (this.electionHastened) this.resetElectionTimeout();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -633,7 +679,7 @@ export class RaftNode {
       reject: !grant,
     };
     if (grant && !isPre) {
-      this.electionElapsed = 0;
+      this.electionClockRestart();
       this.vote = message.from;
     }
     // A granted vote promises durable state; it leaves only after the vote is persisted (H9).
@@ -883,10 +929,11 @@ export class RaftNode {
       this.respondRead(requestId, from, this.log.committed);
       return true;
     }
-    // A fresh heartbeat round confirms this read; an acknowledgement of any later round does too.
+    // The next heartbeat round, sent after this read arrived, confirms it; so does any later round.
+    // Reads arriving before that round leaves share it (it goes out at the next flush).
     const context = this.heartbeatContext + 1;
     if (!this.reads.add({ context, requestId, from, index: this.log.committed })) return false;
-    this.broadcastHeartbeat();
+    this.readRoundPending = true;
     return true;
   }
 
@@ -984,10 +1031,16 @@ export class RaftNode {
     this.outbox.push({ ...message, from: this.id, term: this.term } as Message);
   }
 
-  private flushAppends(): void {
-    if (!this.appendPending) return;
-    this.appendPending = false;
-    if (this.role === "leader") this.broadcastAppend();
+  /** Sends the appends and the read-confirming heartbeat round that calls since the last flush asked for. */
+  private flushPending(): void {
+    if (this.appendPending) {
+      this.appendPending = false;
+      if (this.role === "leader") this.broadcastAppend();
+    }
+    if (this.readRoundPending) {
+      this.readRoundPending = false;
+      if (this.role === "leader") this.broadcastHeartbeat();
+    }
   }
 
   private broadcastAppend(): void {
@@ -1002,7 +1055,9 @@ export class RaftNode {
 
   private broadcastHeartbeat(): void {
     // Every round gets a fresh context so that its send tick is exact (leases) and reads are never
-    // confirmed by an acknowledgement of a round sent before they arrived.
+    // confirmed by an acknowledgement of a round sent before they arrived. Any round confirms the
+    // reads waiting for one, so a tick's round also satisfies a pending read round.
+    this.readRoundPending = false;
     const context = ++this.heartbeatContext;
     this.contextTicks.set(context, this.tickCount);
     if (this.contextTicks.size > contextTicksMax)

@@ -2,8 +2,10 @@
 // when a read arrives, then confirms it is still the leader with a heartbeat round whose context
 // numbers the read; once a quorum acknowledged that context (or a later one) the read index is
 // released. Reads that arrive before the leader committed an entry of its own term wait: until then
-// its commit index may lag what an earlier leader committed. Each request gets a fresh context, so a
-// retried request never reuses an old read index (etcd#20418).
+// its commit index may lag what an earlier leader committed. Reads that arrive between two flushes
+// of the leader share the context of the one round sent at the next flush (never an earlier round),
+// so a batch of reads costs one round. A retried request is a new read with a new context, so it
+// never reuses an old read index (etcd#20418).
 
 import { assert } from "../../lib/assert.js";
 import type { LogIndex, NodeId } from "../../types.js";
@@ -35,7 +37,7 @@ export class ReadOnly {
   add(read: PendingRead): boolean {
     if (this.pending.length >= this.pendingReadsMax) return false;
     const last = this.pending[this.pending.length - 1];
-    assert(last === undefined || last.context < read.context, "read contexts must increase");
+    assert(last === undefined || last.context <= read.context, "read contexts never decrease");
     this.pending.push(read);
     return true;
   }
