@@ -25,6 +25,13 @@ import {
   shoalFailover,
 } from "./failover.js";
 import type { KeyDistribution } from "./load.js";
+import {
+  etcdStability,
+  runStability,
+  shoalStability,
+  stabilityLimits,
+  stabilityMarkdown,
+} from "./stability.js";
 import { measureRaftTraffic, measureSwimTraffic, simLimits, simMarkdown } from "./sim.js";
 import {
   runSwimDetections,
@@ -75,6 +82,7 @@ export const scenarioIds = [
   "failover",
   "swim-detect",
   "sim",
+  "stability",
 ] as const;
 type ScenarioId = (typeof scenarioIds)[number];
 
@@ -98,6 +106,7 @@ interface Options {
   simSwimSizes: string;
   simSwimSeconds: string;
   simSeed: string;
+  stabilityMs: string;
   scenarios: string;
   peers: boolean;
   install: boolean;
@@ -140,6 +149,7 @@ function progressSink(): ProgressSink {
 interface Systems {
   shoal: Target;
   shoalCluster: ShoalCluster | null;
+  etcdCluster: EtcdCluster | null;
   shoalWrite: (key: string, value: string) => Promise<void>;
   etcd: Target;
   redisEverysec: Target;
@@ -170,6 +180,7 @@ async function startPeers(
       const client: Etcd3 = etcdClient(etcd.clientUrls);
       closers.push(async () => client.close());
       systems.etcd = etcdTarget(client);
+      systems.etcdCluster = etcd;
     } catch (error) {
       systems.etcd = { name: "etcd", ops: {}, unavailable: `did not start: ${String(error)}` };
     }
@@ -200,6 +211,7 @@ async function startSystems(options: Options, progress: ProgressSink): Promise<S
   const systems: Systems = {
     shoal: missing("Shoal", "not started"),
     shoalCluster: null,
+    etcdCluster: null,
     shoalWrite: async () => {
       throw new Error("Shoal not started");
     },
@@ -280,6 +292,26 @@ function simulated(options: Options, progress: ProgressSink): string {
     `"msgs/write" counts member-to-member frames (wire frames; a raft-batch carries every Raft message for one peer) from the first write to ${simLimits.tailMs} ms after the last acknowledgement, divided by acknowledged writes; "net" subtracts the at-rest rate over the same window; "at rest" is a ${simLimits.restMs / 1_000} s quiet window ${simLimits.settleMs / 1_000} s after forming; client frames are counted apart.`,
     `SWIM: the swim workload's cluster of pure SWIM cores (LAN profile, 50 ms ticks, Lifeguard on), no faults; messages sent over ${windowMs / 1_000} virtual seconds after every view is full, per member per second.`,
   ]);
+}
+
+/** Loads Shoal (and etcd, alongside) for `--stability-ms` and counts elections. */
+async function stability(options: Options, systems: Systems, progress: ProgressSink): Promise<string> {
+  const durationMs = options.quick ? 10_000 : Number(options.stabilityMs);
+  const cluster = systems.shoalCluster;
+  if (cluster === null) throw new Error("stability needs the Shoal cluster");
+  const list = [shoalStability(cluster, systems.shoal)];
+  const notes = [
+    `${durationMs / 1_000} s of load at c=${stabilityLimits.concurrency} per system (half puts of 100-byte values, half linearizable gets, ${stabilityLimits.keys} keys), every system loaded at once; terms and leaders read before, every ${stabilityLimits.sampleMs / 1_000} s, and after.`,
+    "Shoal: 3 members, 50 ms ticks, heartbeats every 100 ms, elections after 500–1000 ms; a leadership transfer by leader balancing raises a term on purpose and is counted apart (PASS: term changes ≤ transfers).",
+  ];
+  if (systems.etcdCluster !== null && systems.etcd.unavailable === undefined && hasProgram("etcdctl")) {
+    list.push(etcdStability(systems.etcdCluster, systems.etcd));
+    notes.push(
+      "etcd: 3 members, its default timing (heartbeats every 100 ms, elections after 1000–2000 ms); raft_term from `etcdctl endpoint status`.",
+    );
+  } else notes.push("etcd: not measured (skipped or not installed).");
+  const outcomes = await runStability(list, durationMs, Number(options.seed), progress);
+  return stabilityMarkdown(outcomes, notes);
 }
 
 /** Kills the leader of one key's group `--failover-runs` times on Shoal and on a fresh etcd. */
@@ -455,6 +487,7 @@ async function runOnSystems(
     for (const id of wanted)
       if (isLoadScenario(id)) outcome.tables.push(await runScenario(all[id], shape, progress));
     if (wanted.includes("failover")) outcome.sections.push(await failover(options, systems, progress));
+    if (wanted.includes("stability")) outcome.sections.push(await stability(options, systems, progress));
   } finally {
     await systems.close();
     await stopAllChildren();
@@ -471,7 +504,7 @@ async function main(options: Options): Promise<void> {
   const progress = progressSink();
   const loadAtStart = loadAverage();
   const outcome: Outcome = { tables: [], sections: [], notes: [] };
-  if (wanted.some((id) => isLoadScenario(id) || id === "failover"))
+  if (wanted.some((id) => isLoadScenario(id) || id === "failover" || id === "stability"))
     await runOnSystems(options, wanted, shape, progress, outcome);
   if (wanted.includes("swim-detect")) outcome.sections.push(await swimDetect(options, progress));
   if (wanted.includes("sim")) outcome.sections.push(simulated(options, progress));
@@ -508,6 +541,7 @@ const program = new Command("bench")
   .option("--sim-swim-sizes <list>", "SWIM cluster sizes of the simulated SWIM traffic", "16,64,256")
   .option("--sim-swim-seconds <s>", "virtual seconds of each SWIM traffic window", "60")
   .option("--sim-seed <n>", "seed of the simulations", "1")
+  .option("--stability-ms <ms>", "length of the loaded run of the stability scenario", "600000")
   .option("--scenarios <list>", `comma-separated, of ${scenarioIds.join(",")}`, "cp-write,cp-read,ap-counter")
   .option("--no-peers", "measure Shoal only")
   .option("--no-install", "do not apt-get install missing peers")
