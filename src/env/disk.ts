@@ -9,6 +9,12 @@
  * - `rename()` and `create`/`remove` of a file are durable only after `syncDirectory()` of its folder.
  * - On a crash, unsynced writes may be lost, kept, or (the last one) torn at any byte boundary.
  * Paths are relative to the disk's root and use `/` as the separator.
+ *
+ * One call is asynchronous, for group commit without blocking the event loop: `syncAsync(path,
+ * done)` makes every write to `path` issued before the call durable (fdatasync on libuv's thread
+ * pool), then calls `done`. Until `done` runs nothing is promised about those writes; a process that
+ * crashes meanwhile never sees `done`. `done` normally runs on a later turn of the event loop; a
+ * simulated disk with no latency may call it before `syncAsync` returns.
  */
 export interface Disk {
   /** Whether a file exists. */
@@ -23,6 +29,8 @@ export interface Disk {
   truncate(path: string, length: number): void;
   /** Makes every earlier write to `path` durable (fdatasync). */
   sync(path: string): void;
+  /** Starts making every earlier write to `path` durable; `done` runs once they are. */
+  syncAsync(path: string, done: (error: Error | null) => void): void;
   /** Renames a file atomically, replacing the target. */
   rename(fromPath: string, toPath: string): void;
   /** Removes a file if it exists. */

@@ -481,75 +481,136 @@ export class Member {
   // Ready: persist (one sync), send, apply, advance.
 
   /**
-   * Runs Ready rounds until no group has one (at most readyRoundsMax): advance() releases the
-   * responses a write made safe (H9) and the commits it enabled into the next Ready, which must
-   * not wait for the next tick.
+   * Runs Ready rounds until no group has one (at most readyRoundsMax), or until a round leaves its
+   * fsync in flight: advance() releases the responses a write made safe (H9) and the commits it
+   * enabled into the next Ready, which must not wait for the next tick. While a sync is in flight
+   * no group may take a Ready (one outstanding per core), but every core still steps what arrives,
+   * and what it has to send leaves now (takeMessages: heartbeats, read rounds, appends of entries
+   * proposed since; H12).
    */
   private readyAll(): void {
     for (let round = 0; round < readyRoundsMax; round++) {
+      if (this.wal.syncing) {
+        this.messagesTake();
+        this.outboxFlush();
+        return;
+      }
       if (!this.readyRound()) return;
     }
   }
 
-  /** One Ready round over every group; false when no group had one. */
-  private readyRound(): boolean {
+  private messagesTake(): void {
     for (const group of this.groups.values()) this.outboxAdd(group.group, group.node.takeMessages());
+  }
+
+  /**
+   * One Ready round over every group; false when no group had one. Pipelined group commit:
+   * 1. Ready messages leave first. They never depend on what this Ready persists (the core
+   *    withholds those until advance), so a leader's fsync overlaps its followers' (thesis
+   *    §10.2.1) and a write costs about one fsync of latency instead of two.
+   * 2. Every group's entries go to the WAL, and one fdatasync starts on the thread pool.
+   * 3. Committed entries are applied and answered at once: they are durable on a quorum already,
+   *    so they need not wait for this member's sync of newer entries.
+   * 4. When the sync ends: hard states, the storage mirrors, advance(), snapshots; the next round.
+   * A Ready with a snapshot (rare) takes the synchronous path, since installing it must precede
+   * applying anything after it.
+   */
+  private readyRound(): boolean {
+    this.messagesTake();
     const readies: [RaftGroup, Ready][] = [];
     for (const group of this.groups.values())
       if (group.node.hasReady()) readies.push([group, group.node.ready()]);
     if (readies.length === 0) return false;
-    // Ready messages never depend on what this Ready persists (the core withholds those until
-    // advance), so they leave before the sync: a leader's fsync overlaps its followers' (thesis
-    // §10.2.1), and a write costs about one fsync of latency instead of two.
     for (const [group, ready] of readies) this.outboxAdd(group.group, ready.messages);
     this.outboxFlush();
-    this.readyPersist(readies);
+    if (readies.some(([, ready]) => ready.snapshot !== null)) {
+      this.readySynchronous(readies);
+      return true;
+    }
+    const entryCount = this.walAppend(readies);
     for (const [group, ready] of readies) {
       this.readyApply(group, ready);
-      group.node.advance(ready);
       this.clients.readsServe(group);
-      this.snapshotMaybe(group);
     }
+    if (entryCount === 0) {
+      this.readyDurable(readies);
+      return true;
+    }
+    const startMs = this.environment.clock.nowMs();
+    this.wal.syncAsync((error) => {
+      if (this.isStopped) return;
+      // An fsync error leaves the page cache's state unknown (fsyncgate): stopping is the only
+      // answer that never acknowledges a lost write.
+      assert(error === null, `WAL sync failed: ${String(error)}`);
+      this.walSynced(startMs, entryCount);
+      this.readyDurable(readies);
+      this.processSoon();
+    });
     return true;
   }
 
-  /** Group commit: every group's entries in the WAL, then one sync, then the changed hard states. */
-  private readyPersist(readies: readonly [RaftGroup, Ready][]): void {
-    let entryCount = 0;
+  /** The whole round at once, with a blocking sync: used when a Ready carries a snapshot. */
+  private readySynchronous(readies: readonly [RaftGroup, Ready][]): void {
     for (const [group, ready] of readies) {
-      if (ready.snapshot !== null) {
-        const data = walSnapshotEncode(ready.snapshot.meta.config, ready.snapshot.data);
-        const { index, term } = ready.snapshot.meta;
-        this.wal.saveSnapshot(group.group, { index, term, data }, "discard-log");
-      }
-      if (ready.entries.length > 0) {
-        this.wal.append(group.group, ready.entries.map(entryToWal));
-        entryCount += ready.entries.length;
-      }
+      if (ready.snapshot === null) continue;
+      const data = walSnapshotEncode(ready.snapshot.meta.config, ready.snapshot.data);
+      const { index, term } = ready.snapshot.meta;
+      this.wal.saveSnapshot(group.group, { index, term, data }, "discard-log");
     }
+    const entryCount = this.walAppend(readies);
     if (entryCount > 0) {
       const startMs = this.environment.clock.nowMs();
       this.wal.sync();
-      this.stats.walSyncs += 1;
-      this.stats.walEntries += entryCount;
-      this.options.hooks.walSynced?.(this.environment.clock.nowMs() - startMs, entryCount);
+      this.walSynced(startMs, entryCount);
     }
     for (const [group, ready] of readies) {
-      if (ready.snapshot !== null) {
-        group.storage.applySnapshot(ready.snapshot);
-        group.installSnapshot(ready.snapshot);
-        this.stats.snapshotsInstalled += 1;
-      }
+      if (ready.snapshot === null) continue;
+      group.storage.applySnapshot(ready.snapshot);
+      group.installSnapshot(ready.snapshot);
+      this.stats.snapshotsInstalled += 1;
+    }
+    for (const [group, ready] of readies) this.readyApply(group, ready);
+    this.readyDurable(readies);
+  }
+
+  /** Appends every group's new entries to the WAL (not yet durable); returns how many. */
+  private walAppend(readies: readonly [RaftGroup, Ready][]): number {
+    let entryCount = 0;
+    for (const [group, ready] of readies) {
+      if (ready.entries.length === 0) continue;
+      this.wal.append(group.group, ready.entries.map(entryToWal));
+      entryCount += ready.entries.length;
+    }
+    return entryCount;
+  }
+
+  private walSynced(startMs: number, entryCount: number): void {
+    this.stats.walSyncs += 1;
+    this.stats.walEntries += entryCount;
+    this.options.hooks.walSynced?.(this.environment.clock.nowMs() - startMs, entryCount);
+  }
+
+  /**
+   * After the round's entries are durable: the hard states whose term or vote changed (before any
+   * message that depends on them leaves: advance releases those), the storage mirrors, advance,
+   * reads that became servable, snapshots.
+   */
+  private readyDurable(readies: readonly [RaftGroup, Ready][]): void {
+    for (const [group, ready] of readies) {
       group.storage.append(ready.entries);
       const hard = ready.hardState;
-      if (hard === null) continue;
-      if (hard.term !== group.persistedTerm || hard.vote !== group.persistedVote) {
-        this.wal.saveHardState(group.group, hard);
-        group.persistedTerm = hard.term;
-        group.persistedVote = hard.vote;
-        group.persistedCommit = hard.commit;
+      if (hard !== null) {
+        if (hard.term !== group.persistedTerm || hard.vote !== group.persistedVote) {
+          this.wal.saveHardState(group.group, hard);
+          group.persistedTerm = hard.term;
+          group.persistedVote = hard.vote;
+          group.persistedCommit = hard.commit;
+        }
+        group.storage.setHardState(hard);
       }
-      group.storage.setHardState(hard);
+      group.node.advance(ready);
+      this.clients.readsServe(group);
+      this.snapshotMaybe(group);
     }
   }
 

@@ -50,7 +50,12 @@ export interface SimClusterOptions {
   readonly linkFaults?: LinkFaults;
   /** Lowest log level recorded in the trace. */
   readonly logLevel?: SimLogLevel;
+  /** How long a `syncAsync` takes, in the node's local time (default simDiskSyncLatencyMsDefault). */
+  readonly diskSyncLatencyMs?: number;
 }
+
+/** The default latency of a simulated asynchronous fdatasync. */
+export const simDiskSyncLatencyMsDefault = 0.5;
 
 /** Options of one node. */
 export interface SimNodeOptions {
@@ -88,9 +93,12 @@ export class SimCluster<P extends Process = Process> {
   readonly stats: SimClusterStats = { crashes: 0, restarts: 0, pauses: 0 };
   private readonly nodes = new Map<string, SimNode<P>>();
   private readonly logLevel: SimLogLevel;
+  private readonly diskSyncLatencyMs: number;
 
   constructor(options: SimClusterOptions) {
     assert(Number.isSafeInteger(options.seed), "the seed must be an integer");
+    this.diskSyncLatencyMs = options.diskSyncLatencyMs ?? simDiskSyncLatencyMsDefault;
+    assert(this.diskSyncLatencyMs >= 0, "the disk sync latency is not negative");
     this.seed = options.seed;
     this.trace = options.trace;
     this.logLevel = options.logLevel ?? "info";
@@ -245,11 +253,13 @@ export class SimCluster<P extends Process = Process> {
   private start(node: SimNode<P>): P {
     assert(node.process === null && node.environment === null);
     node.incarnation += 1;
+    const clock = new SimClock(this.scheduler, node.skew);
+    const syncLatencyMs = this.diskSyncLatencyMs;
     const environment = new SimEnvironment(
-      new SimClock(this.scheduler, node.skew),
+      clock,
       Prng.deriveSeed(this.seed, `node/${node.name}/${node.incarnation}`),
       new SimTransport(this.network, this.scheduler, node.name),
-      node.disk.open(),
+      node.disk.open((complete) => clock.after(syncLatencyMs, complete)),
       new SimLogger(this.trace, this.scheduler, node.name, this.logLevel),
     );
     node.environment = environment;

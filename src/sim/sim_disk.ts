@@ -176,6 +176,9 @@ function applyEntry(entries: Map<string, Inode>, op: EntryOp): void {
   }
 }
 
+/** Runs a `syncAsync` completion later (the simulated fdatasync's latency). */
+export type SyncDeferral = (complete: () => void) => void;
+
 /** An in-memory {@link Disk} with a crash model; one per simulated node, surviving its restarts. */
 export class SimDisk implements Disk {
   private visibleEntries = new Map<string, Inode>();
@@ -209,9 +212,13 @@ export class SimDisk implements Disk {
     this.faults = faults;
   }
 
-  /** Returns a view for one incarnation of a process; `crash()` revokes it. */
-  open(): Disk {
-    const view = new SimDiskView(this);
+  /**
+   * Returns a view for one incarnation of a process; `crash()` revokes it. `defer` models the
+   * latency of `syncAsync`: the view hands it the sync's completion, to run later (the cluster
+   * passes the node's clock, so a crash drops it); without one a view syncs at once.
+   */
+  open(defer: SyncDeferral | null = null): Disk {
+    const view = new SimDiskView(this, defer);
     this.views.push(view);
     return view;
   }
@@ -269,6 +276,12 @@ export class SimDisk implements Disk {
     this.inode(path).sync();
     this.stats.syncs += 1;
     this.mutated();
+  }
+
+  /** Syncs at once and calls `done` before returning (views add latency, see `open`). */
+  syncAsync(path: string, done: (error: Error | null) => void): void {
+    this.sync(path);
+    done(null);
   }
 
   rename(fromPath: string, toPath: string): void {
@@ -425,7 +438,10 @@ export class SimDisk implements Disk {
 class SimDiskView implements Disk {
   private revoked = false;
 
-  constructor(private readonly disk: SimDisk) {}
+  constructor(
+    private readonly disk: SimDisk,
+    private readonly defer: SyncDeferral | null,
+  ) {}
 
   revoke(): void {
     this.revoked = true;
@@ -453,6 +469,21 @@ class SimDiskView implements Disk {
 
   sync(path: string): void {
     if (!this.revoked) this.disk.sync(path);
+  }
+
+  /**
+   * The writes become durable when the deferred completion runs, not at the call: a crash before
+   * it may lose them, as a crash during a real fdatasync may.
+   */
+  syncAsync(path: string, done: (error: Error | null) => void): void {
+    if (this.revoked) return;
+    const complete = (): void => {
+      if (this.revoked) return;
+      this.disk.sync(path);
+      done(null);
+    };
+    if (this.defer === null) complete();
+    else this.defer(complete);
   }
 
   rename(fromPath: string, toPath: string): void {

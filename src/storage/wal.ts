@@ -150,6 +150,7 @@ export class Wal {
   private lastCrc = 0;
   private syncedOffset = 0;
   private isClosed = false;
+  private syncInFlight = false;
   readonly stats: WalStats = {
     entriesAppended: 0,
     bytesWritten: 0,
@@ -228,6 +229,7 @@ export class Wal {
    */
   append(group: GroupId, entries: readonly WalEntry[]): void {
     assert(!this.isClosed, "the WAL is closed");
+    assert(!this.syncInFlight, "no append while an asynchronous sync is in flight");
     const first = entries[0];
     if (first === undefined) return;
     for (const entry of entries) {
@@ -270,6 +272,45 @@ export class Wal {
   }
 
   /**
+   * Group commit without blocking the event loop: writes the buffer now, then makes everything
+   * appended so far durable with one fdatasync on the disk's thread pool and calls `done`. Until
+   * `done`, nothing appended is durable for `syncedLastIndex`, and no append, snapshot or second
+   * asynchronous sync may start (the caller pipelines: it steps messages and applies committed
+   * entries meanwhile). A failed sync is fatal to the WAL's promise, so it is reported, not retried
+   * (fsyncgate: after an fsync error the page cache may have dropped the data).
+   */
+  syncAsync(done: (error: Error | null) => void): void {
+    assert(!this.isClosed, "the WAL is closed");
+    assert(!this.syncInFlight, "one asynchronous sync at a time");
+    this.flush();
+    const segment = this.current();
+    const offset = this.flushedOffset;
+    const covered: [GroupState, number][] = [];
+    for (const group of this.dirtyGroups) {
+      const state = this.groups.get(group)!;
+      covered.push([state, state.lastIndex]);
+    }
+    this.dirtyGroups.clear();
+    this.syncInFlight = true;
+    this.disk.syncAsync(segment.path, (error) => {
+      this.syncInFlight = false;
+      if (this.isClosed) return;
+      if (error === null) {
+        if (this.current() === segment) this.syncedOffset = Math.max(this.syncedOffset, offset);
+        this.stats.syncs += 1;
+        for (const [state, lastIndex] of covered)
+          state.syncedLastIndex = Math.max(state.syncedLastIndex, Math.min(lastIndex, state.lastIndex));
+      }
+      done(error);
+    });
+  }
+
+  /** Whether an asynchronous sync is in flight. */
+  get syncing(): boolean {
+    return this.syncInFlight;
+  }
+
+  /**
    * Replaces `group`'s hard state atomically and durably. Sync the entries first: the commit index
    * must be covered by durable entries (or the snapshot), so a restart never commits what it lost.
    */
@@ -308,6 +349,7 @@ export class Wal {
    */
   saveSnapshot(group: GroupId, snapshot: Snapshot, mode: SnapshotLogMode): void {
     assert(!this.isClosed, "the WAL is closed");
+    assert(!this.syncInFlight, "no snapshot while an asynchronous sync is in flight");
     const state = this.groupState(group);
     assert(snapshot.index >= state.snapshotIndex, `group ${group}: snapshot goes back`);
     this.flush(); // The discard position must be past every record already appended.

@@ -1,5 +1,6 @@
 // The env Disk over the real file system, synchronous by design (env/disk.ts): positional
-// fs.writeSync, fs.fdatasyncSync for a file, fsync of an opened folder for its entries. File
+// fs.writeSync, fs.fdatasyncSync for a file, fsync of an opened folder for its entries; the one
+// asynchronous call, syncAsync, is fs.fdatasync on libuv's thread pool (the WAL's group commit). File
 // descriptors stay open in a bounded least-recently-used cache, so a hot WAL segment is written
 // and synced without an open() per call. Paths are relative to `root` with `/` separators; an
 // absolute path or a `..` segment is a caller bug.
@@ -7,6 +8,7 @@
 import {
   closeSync,
   constants,
+  fdatasync,
   fdatasyncSync,
   fstatSync,
   ftruncateSync,
@@ -36,6 +38,10 @@ export interface NodeDiskOptions {
 export class NodeDisk implements Disk {
   /** Open descriptors by relative path, least recently used first (Map keeps insertion order). */
   private readonly descriptors = new Map<string, number>();
+  /** Descriptors under an asynchronous sync, with how many are in flight. */
+  private readonly syncsInFlight = new Map<number, number>();
+  /** Descriptors evicted or released during a sync, closed when it ends. */
+  private readonly closesDeferred = new Set<number>();
 
   constructor(private readonly options: NodeDiskOptions) {
     assert(options.descriptorsOpenMax > 0);
@@ -94,6 +100,25 @@ export class NodeDisk implements Disk {
     fdatasyncSync(this.descriptor(path, false));
   }
 
+  /**
+   * fdatasync on libuv's thread pool; `done` runs on a later turn once the writes are durable. The
+   * descriptor is pinned meanwhile: evicting or releasing it defers its close to the sync's end, so
+   * the number is never reused for another file under a sync in flight.
+   */
+  syncAsync(path: string, done: (error: Error | null) => void): void {
+    const fd = this.descriptor(path, false);
+    this.syncsInFlight.set(fd, (this.syncsInFlight.get(fd) ?? 0) + 1);
+    fdatasync(fd, (error) => {
+      const left = (this.syncsInFlight.get(fd) ?? 1) - 1;
+      if (left > 0) this.syncsInFlight.set(fd, left);
+      else {
+        this.syncsInFlight.delete(fd);
+        if (this.closesDeferred.delete(fd)) closeSync(fd);
+      }
+      done(error);
+    });
+  }
+
   /** Renames atomically, replacing `toPath`; durable after syncDirectory of the folder. */
   rename(fromPath: string, toPath: string): void {
     this.release(toPath);
@@ -140,7 +165,7 @@ export class NodeDisk implements Disk {
 
   /** Closes every cached descriptor. The disk stays usable; descriptors reopen on demand. */
   close(): void {
-    for (const fd of this.descriptors.values()) closeSync(fd);
+    for (const fd of this.descriptors.values()) this.descriptorClose(fd);
     this.descriptors.clear();
   }
 
@@ -164,7 +189,7 @@ export class NodeDisk implements Disk {
     while (this.descriptors.size >= this.options.descriptorsOpenMax) {
       const [oldestPath, oldestFd] = this.descriptors.entries().next().value as [string, number];
       this.descriptors.delete(oldestPath);
-      closeSync(oldestFd);
+      this.descriptorClose(oldestFd);
     }
     this.descriptors.set(path, fd);
     return fd;
@@ -174,7 +199,13 @@ export class NodeDisk implements Disk {
     const fd = this.descriptors.get(path);
     if (fd === undefined) return;
     this.descriptors.delete(path);
-    closeSync(fd);
+    this.descriptorClose(fd);
+  }
+
+  /** Closes `fd` now, or when its last asynchronous sync ends. */
+  private descriptorClose(fd: number): void {
+    if (this.syncsInFlight.has(fd)) this.closesDeferred.add(fd);
+    else closeSync(fd);
   }
 }
 
