@@ -209,6 +209,70 @@ describe("e2e: three members", () => {
     }
   }, 120_000);
 
+  it("answers every request of a pipelining client: one turn's requests leave in one frame, good and bad each answered", async () => {
+    const channel = await Channel.open({
+      clusterName: "shoal",
+      secret: new TextEncoder().encode(cluster.secret),
+      frameBytesMax: 16 * 1024 * 1024,
+    });
+    const shoal = await connect({ endpoints: cluster.endpoints, secret: cluster.secret, timeoutMs: 15_000 });
+    try {
+      // Through the API: 300 increments over 6 counters and 60 map puts, all issued in one turn.
+      const counters = Array.from({ length: 6 }, (_, i) => shoal.counter(`pipe-${i}`));
+      const map = shoal.map<number>("pipe-map");
+      const increments = Array.from({ length: 300 }, (_, i) => counters[i % 6]!.increment(1));
+      const puts = Array.from({ length: 60 }, (_, i) => map.put(`k${i}`, i));
+      const seen = await Promise.all(increments);
+      await Promise.all(puts);
+      expect(seen.every((value) => Number.isSafeInteger(value) && value >= 1 && value <= 50)).toBe(true);
+      const gets = await Promise.all(Array.from({ length: 60 }, (_, i) => map.get(`k${i}`)));
+      expect(gets).toEqual(Array.from({ length: 60 }, (_, i) => i));
+      await waitFor(
+        "every counter at 50 on the replica read",
+        async () => (await Promise.all(counters.map((c) => c.value()))).every((v) => v === 50),
+        20_000,
+      );
+      // Through the raw channel: 100 increments and two bad requests to one member in one frame.
+      const to = cluster.members[0]!.listen as Address;
+      const request = (operation: unknown, clientId: string) =>
+        channel.request(
+          to,
+          {
+            type: "operation",
+            requestId: channel.nextRequestId(),
+            clientId,
+            sequence: 1,
+            timeoutMs: 5_000,
+            operation,
+          } as ClientRequest,
+          6_000,
+        );
+      const framesBefore = channel.framesSent;
+      const answers = await Promise.all([
+        ...Array.from({ length: 100 }, (_, i) =>
+          request({ structure: "counter", op: "add", name: `raw-${i % 4}`, delta: 1 }, `raw-${i}`),
+        ),
+        request({ structure: "queue", op: "push", name: "q" }, "bad-1"),
+        request({ structure: "counter", op: "add", name: "raw-0", delta: "1" }, "bad-2"),
+      ]);
+      expect(channel.framesSent - framesBefore).toBe(1);
+      expect(answers.slice(0, 100).every((a) => a?.type === "result")).toBe(true);
+      expect(answers[100]).toMatchObject({ type: "error", code: "BAD_INPUT" });
+      expect(answers[101]).toMatchObject({ type: "error", code: "BAD_INPUT" });
+      await waitFor(
+        "every raw counter at 25",
+        async () =>
+          (await Promise.all([0, 1, 2, 3].map((i) => shoal.counter(`raw-${i}`).value()))).every(
+            (v) => v === 25,
+          ),
+        20_000,
+      );
+    } finally {
+      await shoal.close();
+      await channel.close();
+    }
+  }, 120_000);
+
   it("AP: counter and set updates at every member converge after one is stopped and healed, nothing acknowledged lost", async () => {
     const channel = await Channel.open({
       clusterName: "shoal",
