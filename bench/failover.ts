@@ -142,15 +142,18 @@ export async function runFailovers(
   return times;
 }
 
+/** The median of `values` (the lower middle one for even counts), NaN for none. */
+export function medianOf(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[(sorted.length - 1) >> 1] ?? Number.NaN;
+}
+
 /** The failover table in markdown. */
 export function failoverMarkdown(
   times: ReadonlyMap<string, readonly number[]>,
   notes: readonly string[],
 ): string {
-  const median = (values: readonly number[]): number => {
-    const sorted = [...values].sort((a, b) => a - b);
-    return sorted[(sorted.length - 1) >> 1] ?? Number.NaN;
-  };
+  const median = medianOf;
   const lines = ["### Failover: SIGKILL the leader during writes, time to the first write after it", ""];
   lines.push(
     `${notes.join(" ")}`,

@@ -21,6 +21,7 @@ import {
   failoverKey,
   failoverLimits,
   failoverMarkdown,
+  medianOf,
   runFailovers,
   shoalFailover,
 } from "./failover.js";
@@ -28,10 +29,13 @@ import type { KeyDistribution } from "./load.js";
 import {
   etcdStability,
   runStability,
+  type StabilityOutcome,
   shoalStability,
+  spuriousElections,
   stabilityLimits,
   stabilityMarkdown,
 } from "./stability.js";
+import { type TargetInputs, targetRows, targetsMarkdown } from "./targets_summary.js";
 import { measureRaftTraffic, measureSwimTraffic, simLimits, simMarkdown } from "./sim.js";
 import {
   runSwimDetections,
@@ -295,7 +299,12 @@ function simulated(options: Options, progress: ProgressSink): string {
 }
 
 /** Loads Shoal (and etcd, alongside) for `--stability-ms` and counts elections. */
-async function stability(options: Options, systems: Systems, progress: ProgressSink): Promise<string> {
+async function stability(
+  options: Options,
+  systems: Systems,
+  progress: ProgressSink,
+  outcome: Outcome,
+): Promise<string> {
   const durationMs = options.quick ? 10_000 : Number(options.stabilityMs);
   const cluster = systems.shoalCluster;
   if (cluster === null) throw new Error("stability needs the Shoal cluster");
@@ -311,11 +320,22 @@ async function stability(options: Options, systems: Systems, progress: ProgressS
     );
   } else notes.push("etcd: not measured (skipped or not installed).");
   const outcomes = await runStability(list, durationMs, Number(options.seed), progress);
+  const etcd = outcomes.find((o) => o.name === "etcd");
+  outcome.stability = {
+    durationMs,
+    shoalSpurious: spuriousElections(outcomes[0] as StabilityOutcome),
+    etcdSpurious: etcd === undefined ? null : spuriousElections(etcd),
+  };
   return stabilityMarkdown(outcomes, notes);
 }
 
 /** Kills the leader of one key's group `--failover-runs` times on Shoal and on a fresh etcd. */
-async function failover(options: Options, systems: Systems, progress: ProgressSink): Promise<string> {
+async function failover(
+  options: Options,
+  systems: Systems,
+  progress: ProgressSink,
+  outcome: Outcome,
+): Promise<string> {
   const runs = options.quick ? 1 : Number(options.failoverRuns);
   const cluster = systems.shoalCluster;
   if (cluster === null) throw new Error("failover needs the Shoal cluster");
@@ -351,7 +371,13 @@ async function failover(options: Options, systems: Systems, progress: ProgressSi
       );
       notes.push(`etcd: ${etcdMatchingTiming.join(" ")} (randomized in [500, 1000) ms), one etcd3 client.`);
     } else notes.push("etcd: not measured (skipped or not installed).");
-    return failoverMarkdown(await runFailovers(list, runs, progress), notes);
+    const times = await runFailovers(list, runs, progress);
+    const etcdTimes = times.get("etcd");
+    outcome.failover = {
+      shoalMs: medianOf(times.get("Shoal") ?? []),
+      etcdMs: etcdTimes === undefined ? null : medianOf(etcdTimes),
+    };
+    return failoverMarkdown(times, notes);
   } finally {
     client?.close();
     await etcd?.stop();
@@ -462,6 +488,26 @@ interface Outcome {
   readonly tables: Scenario[];
   readonly sections: string[];
   readonly notes: string[];
+  failover: TargetInputs["failover"];
+  stability: TargetInputs["stability"];
+}
+
+/** The command that measures scenario `id` alone, with this invocation's other options. */
+function commandFor(id: ScenarioId): string {
+  const args: string[] = [];
+  const given = process.argv.slice(2);
+  for (let i = 0; i < given.length; i++) {
+    const arg = given[i] as string;
+    if (arg === "--scenarios" || arg === "--out" || arg === "--profile") i++;
+    else if (!/^--(scenarios|out|profile)=/.test(arg)) args.push(arg);
+  }
+  return `npm run bench -- --scenarios ${id}${args.length > 0 ? ` ${args.join(" ")}` : ""}`;
+}
+
+/** `section` with the command that measures it alone on its own line under its heading. */
+function withCommand(id: ScenarioId, section: string): string {
+  const [heading, ...rest] = section.split("\n");
+  return [heading, "", `Command: \`${commandFor(id)}\``, ...rest].join("\n");
 }
 
 /** Runs the scenarios that need the 3-member Shoal cluster (and the peers, unless --no-peers). */
@@ -485,9 +531,12 @@ async function runOnSystems(
   try {
     const all = specs(systems, shape.valueBytes);
     for (const id of wanted)
-      if (isLoadScenario(id)) outcome.tables.push(await runScenario(all[id], shape, progress));
-    if (wanted.includes("failover")) outcome.sections.push(await failover(options, systems, progress));
-    if (wanted.includes("stability")) outcome.sections.push(await stability(options, systems, progress));
+      if (isLoadScenario(id))
+        outcome.tables.push({ ...(await runScenario(all[id], shape, progress)), command: commandFor(id) });
+    if (wanted.includes("failover"))
+      outcome.sections.push(withCommand("failover", await failover(options, systems, progress, outcome)));
+    if (wanted.includes("stability"))
+      outcome.sections.push(withCommand("stability", await stability(options, systems, progress, outcome)));
   } finally {
     await systems.close();
     await stopAllChildren();
@@ -503,15 +552,19 @@ async function main(options: Options): Promise<void> {
   for (const id of wanted) if (!scenarioIds.includes(id)) throw new Error(`unknown scenario ${id}`);
   const progress = progressSink();
   const loadAtStart = loadAverage();
-  const outcome: Outcome = { tables: [], sections: [], notes: [] };
+  const outcome: Outcome = { tables: [], sections: [], notes: [], failover: null, stability: null };
   if (wanted.some((id) => isLoadScenario(id) || id === "failover" || id === "stability"))
     await runOnSystems(options, wanted, shape, progress, outcome);
-  if (wanted.includes("swim-detect")) outcome.sections.push(await swimDetect(options, progress));
-  if (wanted.includes("sim")) outcome.sections.push(simulated(options, progress));
+  if (wanted.includes("swim-detect"))
+    outcome.sections.push(withCommand("swim-detect", await swimDetect(options, progress)));
+  if (wanted.includes("sim")) outcome.sections.push(withCommand("sim", simulated(options, progress)));
   const shapeNote = `Load: concurrency ${shape.concurrencies.join(", ")}; ${shape.runs} run(s) each; each run ${shape.durationMs} ms or ${shape.opsMax} operations, whichever first, after a discarded ${shape.warmupMs} ms warm-up at c=16; ${shape.keys} keys, ${shape.distribution}; ${shape.valueBytes}-byte values; seed ${shape.seed}.`;
   const loadNote = `Machine load average (1 / 5 / 15 min) at start: ${loadAtStart}; at end: ${loadAverage()}. Other work on the machine shares its cores with every system measured.`;
   const notes = [...(outcome.tables.length > 0 ? [shapeNote] : []), ...outcome.notes, loadNote];
-  const markdown = resultsMarkdown(environmentOf(options, notes), outcome.tables, outcome.sections);
+  const summary = targetsMarkdown(
+    targetRows({ tables: outcome.tables, failover: outcome.failover, stability: outcome.stability }),
+  );
+  const markdown = resultsMarkdown(environmentOf(options, notes), outcome.tables, outcome.sections, summary);
   const day = new Date().toISOString().slice(0, 10);
   const out =
     options.out ?? join(repositoryRoot, "bench", "results", `${day}${options.quick ? "-quick" : ""}.md`);
@@ -542,7 +595,11 @@ const program = new Command("bench")
   .option("--sim-swim-seconds <s>", "virtual seconds of each SWIM traffic window", "60")
   .option("--sim-seed <n>", "seed of the simulations", "1")
   .option("--stability-ms <ms>", "length of the loaded run of the stability scenario", "600000")
-  .option("--scenarios <list>", `comma-separated, of ${scenarioIds.join(",")}`, "cp-write,cp-read,ap-counter")
+  .option(
+    "--scenarios <list>",
+    `comma-separated, of ${scenarioIds.join(",")}`,
+    "cp-write,cp-read,ap-counter,ap-set,swim-detect,sim",
+  )
   .option("--no-peers", "measure Shoal only")
   .option("--no-install", "do not apt-get install missing peers")
   .option("--out <file>", "results file (default bench/results/<date>.md)")

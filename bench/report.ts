@@ -32,6 +32,10 @@ export interface Row {
 
 /** One scenario's table. */
 export interface Scenario {
+  /** The scenario's id (`cp-write`, …), for the targets summary. */
+  readonly id?: string;
+  /** The command that measures this scenario alone. */
+  readonly command?: string;
   readonly title: string;
   readonly description: string;
   readonly runs: number;
@@ -71,6 +75,7 @@ export function scenarioMarkdown(scenario: Scenario): string {
     `${scenario.description} Median of ${scenario.runs} run(s) by throughput.`,
     "",
   ];
+  if (scenario.command !== undefined) lines.push(`Command: \`${scenario.command}\``, "");
   lines.push(`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`);
   for (const row of scenario.rows) {
     lines.push(`| ${row.concurrency} | ${row.shoal.system} | ${cellText(row.shoal).join(" | ")} | 1.00× |`);
@@ -89,13 +94,11 @@ export function resultsMarkdown(
   environment: Environment,
   scenarios: readonly Scenario[],
   sections: readonly string[] = [],
+  summary: string | null = null,
 ): string {
-  const lines = [
-    "# Shoal bench results",
-    "",
-    `- Date: ${environment.date}`,
-    `- Command: \`${environment.command}\``,
-  ];
+  const lines = ["# Shoal bench results", ""];
+  if (summary !== null) lines.push(summary, "");
+  lines.push(`- Date: ${environment.date}`, `- Command: \`${environment.command}\``);
   lines.push(
     `- Machine: ${environment.cpus} CPU(s) (${environment.cpuModel}), ${fixed(environment.memoryGiB, 1)} GiB memory`,
   );

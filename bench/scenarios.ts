@@ -131,5 +131,5 @@ export async function runScenario(
     const cells = systems.map((target, index) => cellOf(target, spec.op, results[index] ?? []));
     rows.push({ concurrency, shoal: cells[0] as Cell, peers: cells.slice(1) });
   }
-  return { title: spec.title, description: spec.description, runs: shape.runs, rows };
+  return { id: spec.id, title: spec.title, description: spec.description, runs: shape.runs, rows };
 }
