@@ -2,7 +2,9 @@
 // gross regressions. Method: three voters in one process with MemoryStorage and no I/O; the leader
 // takes proposals in batches of 64 entries of 128 bytes, and a synchronous loop carries Readies
 // (persist, send, apply, advance) and delivers messages until quiet. Prints committed entries per
-// second and messages per committed entry; asserts a floor far below the measured value.
+// second and messages per committed entry; asserts a floor far below the measured value. Reads the
+// same way: batches of 64 ReadIndex requests at the leader, each batch between two flushes, which
+// must cost one heartbeat round (2 heartbeats and 2 acknowledgements), not one round per read.
 // Run alone: `npx vitest run test/raft/throughput.test.ts`.
 
 import { describe, expect, it } from "vitest";
@@ -25,7 +27,13 @@ function cluster() {
   return nodes;
 }
 
-function settle(nodes: ReturnType<typeof cluster>, counters: { messages: number; applied: number }): void {
+interface Counters {
+  messages: number;
+  applied: number;
+  reads: number;
+}
+
+function settle(nodes: ReturnType<typeof cluster>, counters: Counters): void {
   const leaderId = ids[0]!;
   let queue: Message[] = [];
   for (let round = 0; round < 10_000; round++) {
@@ -37,6 +45,7 @@ function settle(nodes: ReturnType<typeof cluster>, counters: { messages: number;
         if (ready.hardState !== null) storage.setHardState(ready.hardState);
         queue.push(...ready.messages);
         if (id === leaderId) counters.applied += ready.committedEntries.length;
+        if (id === leaderId) counters.reads += ready.readStates.length;
         raft.advance(ready);
       }
     }
@@ -52,7 +61,7 @@ function settle(nodes: ReturnType<typeof cluster>, counters: { messages: number;
 describe("bare Raft core throughput", () => {
   it("commits entries of 3 voters in one process with batching", () => {
     const nodes = cluster();
-    const counters = { messages: 0, applied: 0 };
+    const counters = { messages: 0, applied: 0, reads: 0 };
     const leader = nodes.get(ids[0]!)!.raft;
     leader.campaign();
     settle(nodes, counters);
@@ -79,5 +88,33 @@ describe("bare Raft core throughput", () => {
     expect(leaderApplied).toBe(proposed);
     // A floor far below the measured value (~150k/s on an idle core): the machine is shared.
     expect(perSecond).toBeGreaterThan(2_000);
+  });
+
+  it("confirms each batch of 64 ReadIndex reads with one heartbeat round", () => {
+    const nodes = cluster();
+    const counters = { messages: 0, applied: 0, reads: 0 };
+    const leader = nodes.get(ids[0]!)!.raft;
+    leader.campaign();
+    settle(nodes, counters);
+    expect(leader.isLeader()).toBe(true);
+    const startMs = performance.now();
+    const before = { ...counters };
+    let requested = 0;
+    while (performance.now() - startMs < runMs) {
+      for (let i = 0; i < batchEntries; i++) {
+        if (leader.readIndex(`r${requested++}`).kind !== "pending") throw new Error("read refused");
+      }
+      settle(nodes, counters);
+    }
+    const seconds = (performance.now() - startMs) / 1000;
+    const reads = counters.reads - before.reads;
+    const batches = requested / batchEntries;
+    const messagesPerBatch = (counters.messages - before.messages) / batches;
+    console.log(
+      `raft core: ${Math.round(reads / seconds)} ReadIndex reads/s (3 voters, batches of ${batchEntries}), ` +
+        `${messagesPerBatch.toFixed(2)} messages per batch`,
+    );
+    expect(reads).toBe(requested);
+    expect(messagesPerBatch).toBe(4);
   });
 });
