@@ -80,6 +80,14 @@ interface PendingRead extends Pending {
   index: LogIndex | null;
 }
 
+/**
+ * Most sessions whose last AP write a member remembers. A retry of an AP write that reaches the
+ * member that applied it is answered from memory instead of applied twice; one that reaches
+ * another replica, or comes after the session was forgotten or the member restarted, is applied
+ * again (AP writes are at-least-once across replicas).
+ */
+export const apSessionsMax = 65_536;
+
 /** Client requests in flight on one member, and how they are answered. */
 export class ClientService {
   /** Writes by `${group}/${index}`. */
@@ -91,6 +99,8 @@ export class ClientService {
   /** Answers to batched requests not yet sent, by client. */
   private readonly outbox = new Map<Address, ClientResponse[]>();
   private outboxScheduled = false;
+  /** The last AP write applied here per session (client id), oldest session first. */
+  private readonly apSessions = new Map<string, { sequence: number; result: MachineResult }>();
 
   constructor(private readonly host: ClientHost) {}
 
@@ -211,7 +221,36 @@ export class ClientService {
       kind: readOnly ? "read" : "write",
       batched,
     };
-    this.answerResult(pending, this.host.ap.operation(partition, request.operation, readOnly));
+    if (readOnly) {
+      this.answerResult(pending, this.host.ap.operation(partition, request.operation, true));
+      return;
+    }
+    const last = this.apSessions.get(request.clientId);
+    if (last !== undefined && request.sequence === last.sequence) {
+      this.answerResult(pending, last.result); // A retry of a write applied here: not again.
+      return;
+    }
+    if (last !== undefined && request.sequence < last.sequence) {
+      this.answerError(pending, "BAD_INPUT", "a newer request of this session was applied already");
+      return;
+    }
+    const result = this.host.ap.operation(partition, request.operation, false);
+    if (result.kind === "ok") this.apRemember(request.clientId, request.sequence, result);
+    this.answerResult(pending, result);
+  }
+
+  /** Records the last AP write applied here for a session; forgets the oldest past the limit. */
+  private apRemember(clientId: string, sequence: number, result: MachineResult): void {
+    const last = this.apSessions.get(clientId);
+    if (last !== undefined) {
+      last.sequence = sequence;
+      last.result = result;
+      return;
+    }
+    this.apSessions.set(clientId, { sequence, result });
+    if (this.apSessions.size <= apSessionsMax) return;
+    const oldest = this.apSessions.keys().next();
+    if (oldest.done !== true) this.apSessions.delete(oldest.value);
   }
 
   private writeStart(

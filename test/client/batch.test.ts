@@ -1,4 +1,5 @@
-// Goal: request batching (pipelining) keeps per-request semantics. A batch of requests and a batch of
+// Goal: request batching (pipelining) keeps per-request semantics, and a member applies a retried AP
+// write once. A batch of requests and a batch of
 // responses survive the wire codec unchanged, and the member's check gives back exactly the requests
 // sent; the limits hold (a batch over batchOperationsMax is refused request by request, a nested or
 // empty batch is bad input); the member's client service answers a batch mixing good and bad requests
@@ -24,7 +25,7 @@ import type {
 import type { Operation } from "../../src/protocol/client/operations.js";
 import { type WireMessage, WireCodec } from "../../src/protocol/wire/index.js";
 import { clientPayloadCheck } from "../../src/runtime/client_request.js";
-import { type ClientHost, ClientService } from "../../src/runtime/client_service.js";
+import { apSessionsMax, type ClientHost, ClientService } from "../../src/runtime/client_service.js";
 import type { MachineResult } from "../../src/structures/machine.js";
 import type { Address, NodeId } from "../../src/types.js";
 import { fakeMemberTransport } from "./fake_transport.js";
@@ -151,9 +152,17 @@ describe("batch wire format", () => {
   });
 });
 
-/** A client service whose every AP operation succeeds with 7; it records each frame it sends. */
-function serviceWithFakeHost(): { service: ClientService; frames: WireMessage<unknown>[] } {
+/**
+ * A client service whose AP operations succeed with the number of writes applied so far (7 for
+ * reads); it records each frame it sends.
+ */
+function serviceWithFakeHost(): {
+  service: ClientService;
+  frames: WireMessage<unknown>[];
+  applied: () => number;
+} {
   const frames: WireMessage<unknown>[] = [];
+  let writes = 0;
   const later: (() => void)[] = [];
   const table = {
     version: 1,
@@ -183,7 +192,11 @@ function serviceWithFakeHost(): { service: ClientService; frames: WireMessage<un
     stats: { proposals: 0 },
     ap: {
       replicates: () => true,
-      operation: (): MachineResult => ({ kind: "ok", result: 7 }),
+      operation: (_partition: number, _operation: Operation, readOnly: boolean): MachineResult => {
+        if (readOnly) return { kind: "ok", result: 7 };
+        writes += 1;
+        return { kind: "ok", result: writes };
+      },
     },
     addressOf: () => "127.0.0.1:1" as Address,
     frameSend: (_to: Address, message: WireMessage<unknown>) => {
@@ -191,7 +204,7 @@ function serviceWithFakeHost(): { service: ClientService; frames: WireMessage<un
       return true;
     },
   } as unknown as ClientHost;
-  return { service: new ClientService(host), frames };
+  return { service: new ClientService(host), frames, applied: () => writes };
 }
 
 describe("client service batches", () => {
@@ -220,8 +233,8 @@ describe("client service batches", () => {
     if (payload.type !== "batch") return;
     const byId = new Map(payload.responses.map((r) => [r.requestId, r]));
     expect([...byId.keys()].sort()).toEqual([1, 2, 3, 4, 5]);
-    expect(byId.get(1)).toEqual({ type: "result", requestId: 1, result: 7 });
-    expect(byId.get(5)).toEqual({ type: "result", requestId: 5, result: 7 });
+    expect(byId.get(1)).toEqual({ type: "result", requestId: 1, result: 1 });
+    expect(byId.get(5)).toEqual({ type: "result", requestId: 5, result: 2 });
     expect(byId.get(2)).toMatchObject({ type: "error", code: "BAD_INPUT" });
     expect(byId.get(4)).toMatchObject({ type: "error", code: "BAD_INPUT" });
     expect(byId.get(3)?.type).toBe("routing");
@@ -237,7 +250,64 @@ describe("client service batches", () => {
       timeoutMs: 1_000,
       operation: { structure: "counter", op: "add", name: "a", delta: 1 },
     });
-    expect(frames.map((f) => f.payload)).toEqual([{ type: "result", requestId: 11, result: 7 }]);
+    expect(frames.map((f) => f.payload)).toEqual([{ type: "result", requestId: 11, result: 1 }]);
+  });
+
+  it("applies a retried AP write once per member: the retry gets the first answer, an older sequence is refused", () => {
+    const { service, frames, applied } = serviceWithFakeHost();
+    const send = (requestId: number, clientId: string, sequence: number, op: "add" | "get" = "add") =>
+      service.request("127.0.0.1:9" as Address, {
+        type: "operation",
+        requestId,
+        clientId,
+        sequence,
+        timeoutMs: 1_000,
+        operation:
+          op === "add"
+            ? { structure: "counter", op, name: "a", delta: 1 }
+            : { structure: "counter", op, name: "a" },
+      });
+    send(1, "s/1", 1);
+    send(2, "s/1", 1); // The retry of a write whose answer was lost.
+    send(3, "s/2", 1); // Another session's first write.
+    send(4, "s/1", 2);
+    send(5, "s/1", 1); // A stray duplicate of an older write.
+    send(6, "s/1", 3, "get"); // Reads are never remembered nor refused.
+    send(7, "s/1", 3);
+    expect(applied()).toBe(4);
+    expect(frames.map((f) => f.payload)).toEqual([
+      { type: "result", requestId: 1, result: 1 },
+      { type: "result", requestId: 2, result: 1 },
+      { type: "result", requestId: 3, result: 2 },
+      { type: "result", requestId: 4, result: 3 },
+      {
+        type: "error",
+        requestId: 5,
+        code: "BAD_INPUT",
+        message: "a newer request of this session was applied already",
+      },
+      { type: "result", requestId: 6, result: 7 },
+      { type: "result", requestId: 7, result: 4 },
+    ]);
+  });
+
+  it("remembers at most apSessionsMax sessions, forgetting the oldest first", () => {
+    const { service, applied } = serviceWithFakeHost();
+    const add = (clientId: string) =>
+      service.request("127.0.0.1:9" as Address, {
+        type: "operation",
+        requestId: 1,
+        clientId,
+        sequence: 1,
+        timeoutMs: 1_000,
+        operation: { structure: "counter", op: "add", name: "a", delta: 1 },
+      });
+    for (let i = 0; i <= apSessionsMax; i++) add(`s/${i}`);
+    expect(applied()).toBe(apSessionsMax + 1);
+    add(`s/${apSessionsMax}`); // Still remembered: not applied again.
+    expect(applied()).toBe(apSessionsMax + 1);
+    add("s/0"); // The oldest, forgotten: applied again.
+    expect(applied()).toBe(apSessionsMax + 2);
   });
 });
 
