@@ -47,6 +47,7 @@ import {
   walSnapshotEncode,
 } from "./codec.js";
 import { clusterConfigBuild, configGroupVoters, Formation } from "./formation.js";
+import { type LeaderWatch, leaderWatchAttach } from "./leader_watch.js";
 import type { MemberOptions, MemberStats } from "./member_options.js";
 import { RaftGroup } from "./raft_group.js";
 import { type MemberStatus, memberStatusOf } from "./status.js";
@@ -94,6 +95,8 @@ export class Member {
   private readonly outbox = new Map<NodeId, [GroupId, Message][]>();
   private readonly recovered = new Map<GroupId, GroupRecovery>();
   private cancelTick: Cancel | null = null;
+  /** Hastens elections when the transport loses a leader's connection; null without the signal. */
+  private leaderWatch: LeaderWatch | null = null;
   private processScheduled = false;
   private isStopped = false;
 
@@ -140,6 +143,7 @@ export class Member {
       if (this.inbound.push({ from, frame }) === "full") this.stats.framesDropped += 1;
       this.processSoon();
     });
+    this.leaderWatch = leaderWatchAttach(this);
     this.cancelTick = this.environment.clock.every(this.options.tickMs, () => this.tick());
   }
 
@@ -217,6 +221,7 @@ export class Member {
   tick(): void {
     if (this.isStopped) return;
     this.stats.ticks += 1;
+    this.leaderWatch?.drain();
     for (const group of this.groups.values()) group.node.tick();
     this.ap.tick();
     this.swim.tick();
