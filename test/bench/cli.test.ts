@@ -1,6 +1,7 @@
 // Goal: `npm run bench -- --quick --no-peers` works end to end against one real local Shoal
-// cluster: it starts three members, measures every default scenario, writes the markdown results
-// file, and leaves no member running. Method: run bench/main.ts as a child process with a
+// cluster: it starts three members, measures the load scenarios and the simulated figures, writes
+// the markdown results file (targets summary on top), and leaves no member running. (swim-detect,
+// also a default scenario, starts 5 more members: its logic is tested with a fake in pieces.test.ts.) Method: run bench/main.ts as a child process with a
 // deadline (killed by PID if it overruns), read the file, and check the member PIDs it printed
 // are gone.
 // etcd and Redis are not used here (CI does not install them for `npm test`).
@@ -39,25 +40,33 @@ function runBench(args: readonly string[]): Promise<{ code: number | null; stdou
   });
 }
 
+const scenarios = "cp-write,cp-read,ap-counter,ap-set,sim";
+
 describe("npm run bench -- --quick --no-peers", () => {
   it(
-    "measures Shoal in every default scenario, writes the results file and stops its members",
+    "measures Shoal in the load scenarios and the simulation, writes the results file and stops its members",
     async () => {
       const out = join(folder, "results.md");
-      const { code, stdout, stderr } = await runBench(["--quick", "--no-peers", "--out", out]);
+      const args = ["--quick", "--no-peers", "--scenarios", scenarios, "--out", out];
+      const { code, stdout, stderr } = await runBench(args);
       expect(stderr).not.toContain("bench failed");
       expect(code).toBe(0);
       expect(existsSync(out)).toBe(true);
       const text = readFileSync(out, "utf8");
-      expect(text).toContain("- Command: `npm run bench -- --quick --no-peers --out");
+      expect(text).toContain(
+        `- Command: \`npm run bench -- --quick --no-peers --scenarios ${scenarios} --out`,
+      );
+      expect(text.indexOf("## Targets (issue 8)")).toBeLessThan(text.indexOf("- Date:"));
+      expect(text).toContain("| CP write ops/s at c=64 ≥ 5× etcd | – | – | – | not measured |");
+      expect(text).toContain("Command: `npm run bench -- --scenarios ap-set --quick --no-peers`");
       expect(text).toContain("- Peers skipped (--no-peers).");
-      for (const title of ["### CP write", "### Linearizable read", "### AP counter increment"]) {
+      const titles = ["### CP write", "### Linearizable read", "### AP counter increment", "### AP set add"];
+      for (const title of [...titles, "### In simulation"]) {
         expect(text).toContain(title);
       }
-      const shoalRows = text
-        .split("\n")
-        .filter((line) => line.startsWith("| ") && line.includes("| Shoal |"));
-      expect(shoalRows).toHaveLength(6);
+      const shoalRows = text.split("\n").filter((line) => /^\| \d+ \| Shoal \|/.test(line));
+      expect(shoalRows).toHaveLength(8);
+      expect(text).toMatch(/\| 3 \| 200 \/ 200 \| \d+\.\d\d \|/);
       for (const row of shoalRows) {
         const opsPerSec = Number((row.split("|")[3] ?? "").trim().replace(/,/g, ""));
         expect(opsPerSec).toBeGreaterThan(0);
