@@ -443,6 +443,13 @@ describe("e2e: three members", () => {
       await cluster.signal(victim, "SIGKILL");
       await sleep(3_000);
       cluster.spawn(victim);
+      // The next kill must leave a quorum: wait until the restarted member serves again (a loaded
+      // machine may take seconds to start it), or the next group would have one live replica.
+      await waitFor(
+        `${victim.name} ready after its restart`,
+        async () => ((await cluster.status(victim)) as { ready?: boolean } | null)?.ready === true,
+        60_000,
+      );
     };
     await sleep(2_500);
     await killAndRestart(0);
