@@ -2,9 +2,9 @@
 // intervals and Merkle anti-entropy, protocol/replication) per partition this member replicates.
 // A write is applied at once at this replica and answered; the Replicator gossips the delta to the
 // partition's other replicas in `crdt-delta` frames (deltas, acks, nacks) and repairs what was
-// lost with `crdt-digest` frames (digests, leaf states). Each partition's store is saved to disk
-// (ap_persist.ts) when it changed, at most once per save interval, and at graceful stop; on start
-// the saved states are joined into the fresh replicator. A restarted member still comes back under
+// lost with `crdt-digest` frames (digests, leaf states). The stores of every partition are saved to
+// disk together, in one file (ap_persist.ts), when one changed, at most once per save interval, and
+// at graceful stop; on start the saved states are joined into the fresh replicators. A restarted member still comes back under
 // a new replica id (peers key acknowledgements by it, so no dot is ever reused, even for updates
 // made after the last save) and gets whatever it did not save back from the other replicas by
 // anti-entropy.
@@ -13,10 +13,20 @@ import type { Environment } from "../env/environment.js";
 import { Prng } from "../lib/prng.js";
 import type { Operation } from "../protocol/client/operations.js";
 import { hlcConfigDefault } from "../protocol/clock/hlc.js";
+import type { Crdt } from "../protocol/crdt/crdt.js";
 import { MUTANTS_NONE } from "../protocol/crdt/mutants.js";
 import type { PartitionTable } from "../protocol/placement/index.js";
 import { Replicator, type ReplicationMessage, type ReplicatorConfig } from "../protocol/replication/index.js";
-import { type ApPersistConfig, apFolderTidy, apStoreEncode, apStoreLoad, apStoreSave } from "./ap_persist.js";
+import {
+  type ApPersistConfig,
+  apFolderTidy,
+  apLegacyPartitions,
+  apLegacyRemove,
+  apStoreLoad,
+  apStoresEncode,
+  apStoresLoad,
+  apStoresSave,
+} from "./ap_persist.js";
 import type { WireMessage } from "../protocol/wire/index.js";
 import { apApply, apRead } from "../structures/ap_structures.js";
 import type { MachineResult } from "../structures/machine.js";
@@ -65,8 +75,10 @@ export class ApService {
   private readonly savedRoots = new Map<PartitionId, number>();
   /** Partitions whose store may have changed since their last save. */
   private readonly unsaved = new Set<PartitionId>();
-  /** Partitions whose last save failed or was skipped, so the failure is logged once. */
-  private readonly saveFailing = new Set<PartitionId>();
+  /** Whether the last save failed or was skipped, so the failure is logged once. */
+  private saveFailing = false;
+  /** Partitions with a file of the earlier one-file-per-partition layout, removed after a save. */
+  private legacy: PartitionId[] = [];
   private ticks = 0;
 
   constructor(
@@ -84,10 +96,7 @@ export class ApService {
    * the states saved by earlier incarnations of this member.
    */
   start(table: PartitionTable): void {
-    if (this.persist !== null) {
-      const failure = apFolderTidy(this.persist);
-      if (failure !== null) this.host.environment.logger.warn("ap.tidy_failed", { reason: failure });
-    }
+    const saved = this.loadAll();
     for (const row of table.partitions) {
       if (!row.replicas.includes(this.host.nodeId)) continue;
       const prng = Prng.derive(this.host.environment.seed, `ap/${row.partition}`);
@@ -95,71 +104,97 @@ export class ApService {
       this.replicators.set(row.partition, replicator);
       this.rows.set(row.partition, row.replicas);
       this.peersSet(row.partition);
-      this.restore(row.partition, replicator);
+      this.restore(row.partition, replicator, saved.get(row.partition) ?? []);
     }
   }
 
-  /** Joins the saved states of `partition` into its replicator; a bad file is logged and skipped. */
-  private restore(partition: PartitionId, replicator: Replicator): void {
-    if (this.persist === null) return;
-    const loaded = apStoreLoad(this.persist, partition);
+  /** Reads the stores file once; a bad file is logged, and every partition starts empty. */
+  private loadAll(): Map<PartitionId, [string, Crdt][]> {
+    if (this.persist === null) return new Map();
     const logger = this.host.environment.logger;
-    if (loaded.kind === "absent") return;
-    if (loaded.kind === "unreadable") {
-      // Start empty: anti-entropy refills the partition from the other replicas.
-      logger.warn("ap.load_failed", { partition, reason: loaded.reason });
-      return;
+    const failure = apFolderTidy(this.persist);
+    if (failure !== null) logger.warn("ap.tidy_failed", { reason: failure });
+    try {
+      this.legacy = apLegacyPartitions(this.persist);
+    } catch (error) {
+      logger.warn("ap.list_failed", { reason: error instanceof Error ? error.message : String(error) });
     }
-    for (const [key, state] of loaded.entries) {
+    const loaded = apStoresLoad(this.persist);
+    if (loaded.kind === "ok") {
+      logger.info("ap.loaded", { partitions: loaded.partitions.size, bytes: loaded.bytes });
+      return loaded.partitions;
+    }
+    // Start empty: anti-entropy refills every partition from the other replicas.
+    if (loaded.kind === "unreadable") logger.warn("ap.load_failed", { reason: loaded.reason });
+    return new Map();
+  }
+
+  /**
+   * Joins the saved states of `partition` into its replicator: those of the stores file, and those
+   * of its file in the earlier layout, if any (a bad one is logged and skipped).
+   */
+  private restore(partition: PartitionId, replicator: Replicator, saved: readonly [string, Crdt][]): void {
+    if (this.persist === null) return;
+    const logger = this.host.environment.logger;
+    const entries = [...saved];
+    if (this.legacy.includes(partition)) {
+      const loaded = apStoreLoad(this.persist, partition);
+      if (loaded.kind === "ok") entries.push(...loaded.entries);
+      if (loaded.kind === "unreadable") logger.warn("ap.load_failed", { partition, reason: loaded.reason });
+    }
+    if (entries.length === 0) return;
+    for (const [key, state] of entries) {
       if (replicator.store.join(key, state) === "wrong-type")
         logger.warn("ap.load_wrong_type", { partition, key });
     }
     replicator.store.refresh();
     this.savedRoots.set(partition, replicator.store.tree.root);
-    logger.info("ap.loaded", { partition, keys: loaded.entries.length, bytes: loaded.bytes });
   }
 
   /**
-   * Saves every partition that changed since its last save (the member calls it at graceful stop;
-   * tick() calls it once per save interval).
+   * Saves the stores of every partition, in one file, when one changed since the last save (the
+   * member calls it at graceful stop; tick() calls it once per save interval).
    */
   save(): void {
-    if (this.persist === null) return;
-    for (const partition of [...this.unsaved]) {
-      const replicator = this.replicators.get(partition);
-      this.unsaved.delete(partition);
-      if (replicator !== undefined) this.saveOne(this.persist, partition, replicator);
+    if (this.persist === null || this.unsaved.size === 0) return;
+    const roots = new Map<PartitionId, number>();
+    let changed = false;
+    for (const [partition, replicator] of this.replicators) {
+      replicator.store.refresh();
+      const root = replicator.store.tree.root;
+      roots.set(partition, root);
+      // A store that changed and changed back, or saw only acks, has its saved root.
+      if (this.unsaved.has(partition) && this.savedRoots.get(partition) !== root) changed = true;
     }
+    this.unsaved.clear();
+    if (changed) this.saveAll(this.persist, roots);
   }
 
-  private saveOne(persist: ApPersistConfig, partition: PartitionId, replicator: Replicator): void {
-    replicator.store.refresh();
-    const root = replicator.store.tree.root;
-    if (this.savedRoots.get(partition) === root) return; // Changed and changed back, or only acks.
+  private saveAll(persist: ApPersistConfig, roots: ReadonlyMap<PartitionId, number>): void {
     const logger = this.host.environment.logger;
-    const body = apStoreEncode(replicator.store);
+    const body = apStoresEncode([...this.replicators].map(([partition, r]) => [partition, r.store] as const));
     if (body.byteLength > persist.fileBytesMax) {
-      // Not retried until the store changes again; logged once until a save succeeds.
-      this.savedRoots.set(partition, root);
-      if (!this.saveFailing.has(partition))
-        logger.warn("ap.save_skipped", { partition, bytes: body.byteLength, limit: persist.fileBytesMax });
-      this.saveFailing.add(partition);
+      // Not retried until a store changes again; logged once until a save succeeds.
+      for (const [partition, root] of roots) this.savedRoots.set(partition, root);
+      if (!this.saveFailing)
+        logger.warn("ap.save_skipped", { bytes: body.byteLength, limit: persist.fileBytesMax });
+      this.saveFailing = true;
       return;
     }
     try {
-      apStoreSave(persist, partition, body);
+      apStoresSave(persist, body);
+      // The earlier layout's files are now older than the stores file: drop them.
+      apLegacyRemove(persist, this.legacy);
+      this.legacy = [];
     } catch (error) {
-      this.unsaved.add(partition); // Retried at the next interval.
-      if (!this.saveFailing.has(partition))
-        logger.warn("ap.save_failed", {
-          partition,
-          reason: error instanceof Error ? error.message : String(error),
-        });
-      this.saveFailing.add(partition);
+      for (const partition of roots.keys()) this.unsaved.add(partition); // Retried next interval.
+      if (!this.saveFailing)
+        logger.warn("ap.save_failed", { reason: error instanceof Error ? error.message : String(error) });
+      this.saveFailing = true;
       return;
     }
-    this.savedRoots.set(partition, root);
-    this.saveFailing.delete(partition);
+    for (const [partition, root] of roots) this.savedRoots.set(partition, root);
+    this.saveFailing = false;
   }
 
   /** Records a peer's current replica id (from its raft-batch frames); a new one means it restarted. */

@@ -1,8 +1,10 @@
 // Goal: AP structures (counters, sets) survive a restart of every member: after a graceful stop of
 // all three, and after a crash of all three once a save interval has passed, each member reads
 // back the values from its own disk alone, under a new replica id whose new dots never collide
-// with the restored ones. A corrupt file is logged and skipped (the member starts that partition
-// empty and anti-entropy refills it); a store above the file limit is logged once and not saved.
+// with the restored ones. Every partition is saved in one file. A corrupt file is logged and
+// skipped (the member starts its partitions empty and anti-entropy refills them); stores above the
+// file limit are logged once and not saved; a file of the earlier one-file-per-partition layout is
+// read at start and removed after the first save.
 // Method: three Members on the simulator (virtual time, one seed replays a run); reads go straight
 // to each replica's ApService right after the restart, before any peer could send it anything.
 
@@ -16,12 +18,16 @@ import type { Environment } from "../../src/env/environment.js";
 import { silentLogger } from "../../src/env/logger.js";
 import { crc32 } from "../../src/lib/bytes.js";
 import { Prng } from "../../src/lib/prng.js";
+import { ByteWriter } from "../../src/protocol/crdt/codec.js";
+import { encodeCrdt } from "../../src/protocol/crdt/registry.js";
+import { AtomicFileKind, atomicFileWrite } from "../../src/storage/atomic_file.js";
 import {
   AP_FILE_BYTES_MAX_DEFAULT,
   AP_SAVE_INTERVAL_TICKS_DEFAULT,
   apFileName,
   apFolderOf,
-  apStoreDecode,
+  apStoresDecode,
+  apStoresFileName,
 } from "../../src/runtime/ap_persist.js";
 import { ApService, memberReplicatorConfig } from "../../src/runtime/ap_service.js";
 import { SimCluster, SimDisk, type SimEnvironment, Trace } from "../../src/sim/index.js";
@@ -200,14 +206,16 @@ describe("AP state survives a restart of every member (simulator)", () => {
     });
   }
 
-  it("starts a partition with a corrupt file empty, logs one line, and refills it from its peers", () => {
+  it("starts its partitions empty after a corrupt file, logs one line, and refills them from its peers", () => {
     warnings.length = 0;
     const cluster = populated(7);
     cluster.stopNode("m1");
     const partition = partitionOfOperation(reads[0]!);
-    const path = `${apFolderOf(options("m1").wal.folder)}/${apFileName(partition)}`;
+    const folder = apFolderOf(options("m1").wal.folder);
+    const path = `${folder}/${apStoresFileName}`;
     const disk = cluster.disk("m1");
     expect(disk.exists(path)).toBe(true);
+    expect(disk.list(folder)).toEqual([apStoresFileName]); // One file for every partition.
     // Flip one byte of the body: the checksum no longer matches.
     const last = disk.size(path) - 1;
     const byte = disk.read(path, last, 1)[0]!;
@@ -216,7 +224,7 @@ describe("AP state survives a restart of every member (simulator)", () => {
     cluster.restart("m1");
     const failures = warnings.filter((w) => w.node === "m1" && w.event === "ap.load_failed");
     expect(failures.length).toBe(1);
-    expect(failures[0]!.fields.partition).toBe(partition);
+    expect(String(failures[0]!.fields.reason)).toContain("checksum");
     const m1 = member(cluster, "m1");
     if (m1.ap.replicates(partition)) {
       const result = m1.ap.operation(partition, reads[0]!, true);
@@ -273,7 +281,7 @@ describe("ApService persistence (one replica)", () => {
     const disk = new SimDisk(Prng.derive(1, "disk"));
     const first = lone(disk.open(), AP_FILE_BYTES_MAX_DEFAULT, 1);
     first.operation(p0, add(7), false);
-    const path = `${apFolderOf("data")}/${apFileName(p0)}`;
+    const path = `${apFolderOf("data")}/${apStoresFileName}`;
     for (let i = 1; i < AP_SAVE_INTERVAL_TICKS_DEFAULT; i++) first.tick();
     expect(disk.exists(path)).toBe(false); // Not before the interval ends.
     first.tick();
@@ -314,9 +322,37 @@ describe("ApService persistence (one replica)", () => {
     service.operation(p0, add(4), false);
     service.operation(p0, { structure: "set", op: "add", name: "s", element: "x" }, false);
     service.save();
-    const body = disk.read(`${apFolderOf("data")}/${apFileName(p0)}`, 16, 1 << 20);
-    expect(apStoreDecode(body).map(([key]) => key)).toEqual(["counter/c", "set/s"]);
-    expect(() => apStoreDecode(body.subarray(0, body.byteLength - 1))).toThrow();
-    expect(() => apStoreDecode(new Uint8Array([...body, 0]))).toThrow();
+    const body = disk.read(`${apFolderOf("data")}/${apStoresFileName}`, 16, 1 << 20);
+    const decoded = apStoresDecode(body);
+    expect([...decoded.keys()]).toEqual([p0]);
+    expect(decoded.get(p0)!.map(([key]) => key)).toEqual(["counter/c", "set/s"]);
+    expect(() => apStoresDecode(body.subarray(0, body.byteLength - 1))).toThrow();
+    expect(() => apStoresDecode(new Uint8Array([...body, 0]))).toThrow();
+  });
+
+  it("reads a partition file of the earlier layout at start, and removes it after the first save", () => {
+    const disk = new SimDisk(Prng.derive(4, "disk"));
+    const first = lone(disk.open(), AP_FILE_BYTES_MAX_DEFAULT, 1);
+    first.operation(p0, add(5), false);
+    first.save();
+    // The earlier layout: partition 0's store body (version 1) alone in partition_0.crdt.
+    const folder = apFolderOf("data");
+    const saved = apStoresDecode(disk.read(`${folder}/${apStoresFileName}`, 16, 1 << 20)).get(p0)!;
+    const writer = new ByteWriter();
+    writer.uint(1);
+    writer.uint(saved.length);
+    for (const [key, state] of saved) {
+      writer.string(key);
+      writer.bytes(encodeCrdt(state));
+    }
+    const earlier = new SimDisk(Prng.derive(5, "disk"));
+    const files = earlier.open();
+    atomicFileWrite(files, folder, apFileName(p0), AtomicFileKind.ApStore, writer.finish(), crc32);
+    const migrated = lone(files, AP_FILE_BYTES_MAX_DEFAULT, 3);
+    expect(counterOf(migrated)).toBe(5);
+    migrated.operation(p0, add(1), false);
+    migrated.save();
+    expect(files.list(folder)).toEqual([apStoresFileName]);
+    expect(counterOf(lone(earlier.open(), AP_FILE_BYTES_MAX_DEFAULT, 4))).toBe(6);
   });
 });
