@@ -9,16 +9,11 @@ import { assert, assertNever } from "../../lib/assert.js";
 import type { Prng } from "../../lib/prng.js";
 import type { LogIndex, NodeId, Term } from "../../types.js";
 import { type RaftConfig, raftConfigValidate } from "./config.js";
-import {
-  confChangeApply,
-  confChangeRefusal,
-  quorumMatchIndex,
-  quorumSize,
-  tallyVotes,
-} from "./membership.js";
-import { Progress } from "./progress.js";
+import { confChangeApply, confChangeRefusal, tallyVotes } from "./membership.js";
+import type { Progress } from "./progress.js";
 import { entryBytes, RaftLog } from "./raft_log.js";
 import { ReadOnly } from "./read_only.js";
+import { type Outgoing, Replication } from "./replication.js";
 import type { Storage } from "./storage.js";
 import type {
   ConfChange,
@@ -36,17 +31,11 @@ import type {
   Status,
 } from "./types.js";
 
-/** Most heartbeat contexts whose send tick the leader remembers for leases. */
-const contextTicksMax = 256;
-
 /**
  * Longest delay, in ticks, before a follower told that its leader is unreachable campaigns. The
  * delay is drawn in [1, this] so that followers told at once rarely campaign in the same tick.
  */
 const leaderLostCampaignTicksMax = 3;
-
-type Without<M, K extends keyof M> = M extends unknown ? Omit<M, K> : never;
-type Outgoing = Without<Message, "from" | "term">;
 
 /** The answer to a leadership-transfer request. */
 export type TransferResult =
@@ -78,11 +67,10 @@ export class RaftNode {
 
   private baseConfig: ConfigState;
   private configHistory: { readonly index: LogIndex; readonly config: ConfigState }[] = [];
-  private progress = new Map<NodeId, Progress>();
+  /** The leader's per-follower replication; empty unless leading. */
+  private readonly replication: Replication;
   private votes = new Map<NodeId, boolean>();
   private readonly reads: ReadOnly;
-  private heartbeatContext = 0;
-  private contextTicks = new Map<number, number>();
   private leadTransferee: NodeId | null = null;
   private leaseRevoked = false;
   private stepDownIndex: LogIndex | null = null;
@@ -95,9 +83,6 @@ export class RaftNode {
     bytes: number;
   } | null = null;
   private leaderOfTerm: { term: Term; leader: NodeId } | null = null;
-  private appendPending = false;
-  /** Reads arrived since the last heartbeat round; one round at the next flush confirms them all. */
-  private readRoundPending = false;
 
   private outbox: Message[] = [];
   private withheld: Message[] = [];
@@ -118,6 +103,13 @@ export class RaftNode {
     this.vote = this.persistedHardState.vote;
     this.baseConfig = storage.snapshot().meta.config;
     this.reads = new ReadOnly(config.pendingReadsMax);
+    this.replication = new Replication({
+      id: this.id,
+      config,
+      log: this.log,
+      send: (message) => this.send(message),
+      ticks: () => this.tickCount,
+    });
     this.trackConfigEntries(this.log.entries(this.log.firstIndex(), (this.log.lastIndex() + 1) as LogIndex));
     this.reportedSoftState = { leader: null, role: "follower" };
     this.resetElectionTimeout();
@@ -247,12 +239,7 @@ export class RaftNode {
     if (this.leaseRevoked || this.leadTransferee !== null)
       return { kind: "refused", reason: "lease revoked by a transfer" };
     if (!this.committedInCurrentTerm()) return { kind: "refused", reason: "no commit in this term yet" };
-    const voters = this.configState().voters;
-    const sent = voters.map((id) =>
-      id === this.id ? this.tickCount : (this.progress.get(id)?.ackedSentTick ?? -1),
-    );
-    sent.sort((a, b) => b - a);
-    const leaseStart = sent[quorumSize(voters.length) - 1]!;
+    const leaseStart = this.replication.quorumAckedSentTick(this.configState().voters);
     const leaseTicks = this.config.electionTimeoutTicks - this.config.leaseDriftTicks;
     if (leaseStart < 0 || this.tickCount >= leaseStart + leaseTicks)
       return { kind: "refused", reason: "lease expired" };
@@ -268,9 +255,9 @@ export class RaftNode {
     this.leadTransferee = target;
     this.leaseRevoked = true; // The lease must end before another member may win (H5).
     this.electionElapsed = 0;
-    const progress = this.progress.get(target)!;
+    const progress = this.replication.progress.get(target)!;
     if (progress.match === this.log.lastIndex()) this.send({ type: "timeout-now", to: target });
-    else this.sendAppend(target);
+    else this.replication.sendAppend(target);
     return { kind: "started" };
   }
 
@@ -304,7 +291,7 @@ export class RaftNode {
   hasReady(): boolean {
     if (this.outstanding !== null) return false;
     if (this.outbox.length > 0 || this.withheld.length > 0 || this.readStates.length > 0) return true;
-    if (this.appendPending || this.readRoundPending) return true;
+    if (this.replication.hasPending()) return true;
     if (this.log.unstableSnapshot !== null || this.log.hasUnstableEntries()) return true;
     if (this.hardStateChanged() || this.softStateChanged()) return true;
     return this.log.unstableSnapshot === null && this.log.applied < this.log.committed;
@@ -313,7 +300,7 @@ export class RaftNode {
   /** Takes the next batch of work. The caller must advance(ready) before taking another. */
   ready(): Ready {
     assert(this.outstanding === null, "advance() the previous Ready first");
-    this.flushPending();
+    this.replication.flush(this.role === "leader");
     const softState = this.softStateChanged() ? { leader: this.leader, role: this.role } : null;
     const hardState = this.hardStateChanged() ? this.hardState() : null;
     const ready: Ready = {
@@ -339,7 +326,7 @@ export class RaftNode {
    * appends never depend on unpersisted state, so a slow disk does not delay them (H12).
    */
   takeMessages(): Message[] {
-    this.flushPending();
+    this.replication.flush(this.role === "leader");
     const taken = this.outbox;
     this.outbox = [];
     return taken;
@@ -374,8 +361,8 @@ export class RaftNode {
       this.recordVote(this.id, true);
     }
     if (this.role === "leader") {
-      const moved = this.progress.get(this.id)?.maybeUpdate(this.log.persistedLastIndex()) ?? false;
-      if (moved && this.maybeCommit()) this.broadcastAppend();
+      const moved = this.replication.selfPersisted(this.log.persistedLastIndex());
+      if (moved && this.maybeCommit()) this.replication.broadcastAppend();
     }
   }
 
@@ -402,7 +389,7 @@ export class RaftNode {
 
   /** A snapshot of this member's state for tests, logs and the admin API. */
   status(): Status {
-    const progress = [...this.progress.entries()]
+    const progress = [...this.replication.progress.entries()]
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([id, p]) => ({ id, match: p.match, next: p.next, state: p.state }));
     return {
@@ -425,7 +412,7 @@ export class RaftNode {
     assert(this.log.applied <= this.log.committed, "applied beyond commit");
     assert(this.persistedHardState.term <= this.term, "persisted term ahead of the live term");
     assert(this.role !== "leader" || this.leader === this.id, "a leader leads itself");
-    assert(this.role === "leader" || this.progress.size === 0, "only a leader tracks progress");
+    assert(this.role === "leader" || this.replication.progress.size === 0, "only a leader tracks progress");
     assert(this.uncommittedBytes >= 0, "uncommitted bytes went negative");
   }
 
@@ -443,8 +430,7 @@ export class RaftNode {
     this.heartbeatElapsed = 0;
     this.resetElectionTimeout();
     this.votes.clear();
-    this.readRoundPending = false;
-    this.progress.clear();
+    this.replication.reset();
     this.reads.clear();
     this.leadTransferee = null;
     this.leaseRevoked = false;
@@ -481,16 +467,7 @@ export class RaftNode {
     this.reset(this.term);
     this.role = "leader";
     this.acceptLeader(this.id);
-    const last = this.log.lastIndex();
-    const config = this.configState();
-    for (const id of [...config.voters, ...config.learners]) {
-      const progress = new Progress((last + 1) as LogIndex, config.learners.includes(id));
-      if (id === this.id) {
-        progress.match = this.log.persistedLastIndex();
-        progress.becomeReplicate();
-      }
-      this.progress.set(id, progress);
-    }
+    this.replication.start(this.configState(), this.log.lastIndex());
     // The no-op entry lets the leader commit in its term (§5.4.2) and so serve reads (§6.4).
     this.appendAsLeader([{ type: "normal", term: this.term, index: 0 as LogIndex, data: new Uint8Array(0) }]);
   }
@@ -566,33 +543,17 @@ export class RaftNode {
     this.heartbeatElapsed++;
     if (this.electionElapsed >= this.config.electionTimeoutTicks) {
       this.electionElapsed = 0;
-      if (this.config.checkQuorum && !this.quorumActive()) {
+      if (this.config.checkQuorum && !this.replication.quorumActive(this.configState().voters)) {
         this.becomeFollower(this.term, null);
         return;
       }
       this.leadTransferee = null; // A transfer that did not finish within an election timeout is abandoned.
     }
-    for (const [id, progress] of this.progress) {
-      if (progress.state !== "snapshot" || id === this.id) continue;
-      progress.snapshotTicksIdle++;
-      if (progress.snapshotTicksIdle >= this.config.electionTimeoutTicks)
-        this.sendSnapshotChunk(id, progress);
-    }
+    this.replication.tickSnapshots();
     if (this.heartbeatElapsed >= this.config.heartbeatIntervalTicks) {
       this.heartbeatElapsed = 0;
-      this.broadcastHeartbeat();
+      this.replication.broadcastHeartbeat();
     }
-  }
-
-  private quorumActive(): boolean {
-    const voters = this.configState().voters;
-    let active = 0;
-    for (const voter of voters) {
-      const progress = this.progress.get(voter);
-      if (voter === this.id || progress?.recentActive === true) active++;
-      if (progress !== undefined) progress.recentActive = false;
-    }
-    return voters.length === 0 || active >= quorumSize(voters.length);
   }
 
   private resetElectionTimeout(): void {
@@ -846,36 +807,21 @@ export class RaftNode {
       if (this.leadTransferee === null) this.readIndexAtLeader(message.requestId, message.from);
       return;
     }
-    const progress = this.progress.get(message.from);
+    const progress = this.replication.progress.get(message.from);
     if (progress === undefined) return;
     progress.recentActive = true;
     if (message.type === "append-response") this.handleAppendResponse(message, progress);
     else if (message.type === "heartbeat-response") this.handleHeartbeatResponse(message, progress);
-    else this.handleSnapshotResponse(message, progress);
+    else this.replication.snapshotResponse(message, progress);
   }
 
   private handleAppendResponse(
     message: Extract<Message, { type: "append-response" }>,
     progress: Progress,
   ): void {
-    if (message.reject) {
-      const hint =
-        message.hintTerm > 0
-          ? this.log.findConflictByTerm(message.hintIndex, message.hintTerm)
-          : message.hintIndex;
-      if (progress.maybeDecreaseTo(message.index, hint)) {
-        if (progress.state === "replicate") progress.becomeProbe();
-        this.sendAppend(message.from);
-      }
-      return;
-    }
-    const moved = progress.maybeUpdate(message.index);
-    if (!moved && !(progress.match === message.index && progress.state === "probe")) return;
-    if (progress.state === "probe") progress.becomeReplicate();
-    else if (progress.state === "snapshot" && progress.match >= progress.snapshotIndex)
-      progress.becomeProbe();
-    if (this.maybeCommit()) this.broadcastAppend();
-    else while (this.sendAppend(message.from, false)) {}
+    if (this.replication.appendResponse(message, progress) !== "matched") return;
+    if (this.maybeCommit()) this.replication.broadcastAppend();
+    else this.replication.sendAppendsTo(message.from);
     if (message.from === this.leadTransferee && progress.match === this.log.lastIndex()) {
       this.send({ type: "timeout-now", to: message.from });
     }
@@ -885,39 +831,11 @@ export class RaftNode {
     message: Extract<Message, { type: "heartbeat-response" }>,
     progress: Progress,
   ): void {
-    progress.probeSent = false;
-    if (
-      progress.state === "replicate" &&
-      progress.isPaused(this.config.inflightMessagesMax, this.config.inflightBytesMax)
-    ) {
-      progress.freeFirstInflight();
-    }
-    if (progress.match < this.log.lastIndex()) this.sendAppend(message.from);
-    if (message.context > progress.ackedContext) {
-      progress.ackedContext = message.context;
-      progress.ackedSentTick = this.contextTicks.get(message.context) ?? progress.ackedSentTick;
-    }
-    for (const read of this.reads.release((context) => this.contextConfirmed(context))) {
+    this.replication.heartbeatResponse(message, progress);
+    const voters = this.configState().voters;
+    for (const read of this.reads.release((context) => this.replication.contextConfirmed(voters, context))) {
       this.respondRead(read.requestId, read.from, read.index);
     }
-  }
-
-  private handleSnapshotResponse(
-    message: Extract<Message, { type: "snapshot-response" }>,
-    progress: Progress,
-  ): void {
-    if (progress.state !== "snapshot" || message.index !== progress.snapshotIndex) return;
-    progress.snapshotOffset = message.offset;
-    this.sendSnapshotChunk(message.from, progress);
-  }
-
-  private contextConfirmed(context: number): boolean {
-    const voters = this.configState().voters;
-    let acks = 0;
-    for (const voter of voters) {
-      if (voter === this.id || (this.progress.get(voter)?.ackedContext ?? -1) >= context) acks++;
-    }
-    return acks >= quorumSize(voters.length);
   }
 
   private readIndexAtLeader(requestId: string, from: NodeId): boolean {
@@ -931,9 +849,9 @@ export class RaftNode {
     }
     // The next heartbeat round, sent after this read arrived, confirms it; so does any later round.
     // Reads arriving before that round leaves share it (it goes out at the next flush).
-    const context = this.heartbeatContext + 1;
+    const context = this.replication.readRoundContext();
     if (!this.reads.add({ context, requestId, from, index: this.log.committed })) return false;
-    this.readRoundPending = true;
+    this.replication.readRoundRequested();
     return true;
   }
 
@@ -949,7 +867,7 @@ export class RaftNode {
   private maybeCommit(): boolean {
     const voters = this.configState().voters;
     if (voters.length === 0) return false;
-    const index = quorumMatchIndex(voters, (id) => this.progress.get(id)?.match ?? 0);
+    const index = this.replication.quorumMatch(voters);
     if (index <= this.log.committed) return false;
     // Figure 8 (§5.4.2): only an entry of the current term is committed by counting replicas.
     if (this.log.term(index) !== this.term && !this.config.mutants.commitOldTermByCount) return false;
@@ -962,7 +880,7 @@ export class RaftNode {
     }
     if (this.stepDownIndex !== null && index >= this.stepDownIndex) {
       // A leader removed from the configuration steps down once the removal is committed (§4.2.2).
-      this.broadcastAppend();
+      this.replication.broadcastAppend();
       this.becomeFollower(this.term, null);
       return false;
     }
@@ -980,12 +898,12 @@ export class RaftNode {
     }
     if (this.config.mutants.replyBeforePersist) {
       // M1: count the leader's own log before it is durable (etcd#14370).
-      this.progress.get(this.id)?.maybeUpdate(this.log.lastIndex());
+      this.replication.selfPersisted(this.log.lastIndex());
       this.maybeCommit();
     }
     // Appends leave at the next ready() or takeMessages(), so proposals between two of them share
     // one append per follower (batching).
-    this.appendPending = true;
+    this.replication.appendRequested();
     return index as LogIndex;
   }
 
@@ -1005,23 +923,10 @@ export class RaftNode {
       const after =
         confChangeRefusal(before, entry.change) === null ? confChangeApply(before, entry.change) : before;
       this.configHistory.push({ index: entry.index, config: after });
-      if (this.role === "leader") this.updateProgressForConfig(after, entry.index);
+      if (this.role !== "leader") continue;
+      this.replication.configChanged(after);
+      if (!after.voters.includes(this.id)) this.stepDownIndex = entry.index;
     }
-  }
-
-  private updateProgressForConfig(config: ConfigState, index: LogIndex): void {
-    const members = new Set([...config.voters, ...config.learners]);
-    for (const id of [...this.progress.keys()]) if (!members.has(id)) this.progress.delete(id);
-    for (const id of members) {
-      const existing = this.progress.get(id);
-      if (existing === undefined)
-        this.progress.set(
-          id,
-          new Progress((this.log.lastIndex() + 1) as LogIndex, config.learners.includes(id)),
-        );
-      else existing.isLearner = config.learners.includes(id);
-    }
-    if (!config.voters.includes(this.id)) this.stepDownIndex = index;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1029,84 +934,6 @@ export class RaftNode {
 
   private send(message: Outgoing): void {
     this.outbox.push({ ...message, from: this.id, term: this.term } as Message);
-  }
-
-  /** Sends the appends and the read-confirming heartbeat round that calls since the last flush asked for. */
-  private flushPending(): void {
-    if (this.appendPending) {
-      this.appendPending = false;
-      if (this.role === "leader") this.broadcastAppend();
-    }
-    if (this.readRoundPending) {
-      this.readRoundPending = false;
-      if (this.role === "leader") this.broadcastHeartbeat();
-    }
-  }
-
-  private broadcastAppend(): void {
-    for (const id of this.progress.keys()) {
-      if (id === this.id) continue;
-      // Pipeline in the replicate state until the log is sent or the in-flight window is full.
-      for (let sent = this.sendAppend(id); sent && this.progress.get(id)?.state === "replicate"; ) {
-        sent = this.sendAppend(id, false);
-      }
-    }
-  }
-
-  private broadcastHeartbeat(): void {
-    // Every round gets a fresh context so that its send tick is exact (leases) and reads are never
-    // confirmed by an acknowledgement of a round sent before they arrived. Any round confirms the
-    // reads waiting for one, so a tick's round also satisfies a pending read round.
-    this.readRoundPending = false;
-    const context = ++this.heartbeatContext;
-    this.contextTicks.set(context, this.tickCount);
-    if (this.contextTicks.size > contextTicksMax)
-      this.contextTicks.delete(this.contextTicks.keys().next().value!);
-    for (const [id, progress] of this.progress) {
-      if (id === this.id) continue;
-      const commit = Math.min(progress.match, this.log.committed) as LogIndex;
-      this.send({ type: "heartbeat", to: id, commit, context });
-    }
-  }
-
-  /** Sends an append (or a snapshot) to `to` if flow control allows; returns whether entries went out. */
-  private sendAppend(to: NodeId, sendIfEmpty = true): boolean {
-    const progress = this.progress.get(to);
-    if (
-      progress === undefined ||
-      progress.isPaused(this.config.inflightMessagesMax, this.config.inflightBytesMax)
-    )
-      return false;
-    const prevIndex = (progress.next - 1) as LogIndex;
-    const prevTerm = this.log.term(prevIndex);
-    if (prevTerm === null || progress.next < this.log.firstIndex()) {
-      progress.becomeSnapshot(this.log.snapshot().meta.index);
-      this.sendSnapshotChunk(to, progress);
-      return false;
-    }
-    const entries = this.log.entries(
-      progress.next,
-      (this.log.lastIndex() + 1) as LogIndex,
-      this.config.appendBytesMax,
-    );
-    if (entries.length === 0 && !sendIfEmpty) return false;
-    this.send({ type: "append", to, prevIndex, prevTerm, entries, commit: this.log.committed });
-    const last = entries[entries.length - 1];
-    progress.sentEntries(
-      last?.index ?? prevIndex,
-      entries.reduce((sum, entry) => sum + entryBytes(entry), 0),
-    );
-    return entries.length > 0;
-  }
-
-  private sendSnapshotChunk(to: NodeId, progress: Progress): void {
-    const snapshot = this.log.snapshot();
-    if (snapshot.meta.index !== progress.snapshotIndex) progress.becomeSnapshot(snapshot.meta.index);
-    const offset = Math.min(progress.snapshotOffset, snapshot.data.length);
-    const chunk = snapshot.data.subarray(offset, offset + this.config.snapshotChunkBytes);
-    const done = offset + chunk.length >= snapshot.data.length;
-    progress.snapshotTicksIdle = 0;
-    this.send({ type: "snapshot", to, meta: snapshot.meta, offset, chunk, done });
   }
 
   private hardState(): HardState {
