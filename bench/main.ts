@@ -107,6 +107,7 @@ interface Options {
   swimRuns: string;
   simVoters: string;
   simWrites: string;
+  simClients: string;
   simSwimSizes: string;
   simSwimSeconds: string;
   simSeed: string;
@@ -275,10 +276,11 @@ function simulated(options: Options, progress: ProgressSink): string {
   const sizes = (quick ? "16" : options.simSwimSizes).split(",").map(Number);
   const windowMs = (quick ? 10 : Number(options.simSwimSeconds)) * 1_000;
   const seed = Number(options.simSeed);
+  const clients = Number(options.simClients);
   const valueBytes = Number(options.valueBytes);
   const raft = voters.map((count) => {
     progress(`sim: ${count} members, ${writes} writes`, false);
-    const result = measureRaftTraffic({ voters: count, writes, valueBytes, seed });
+    const result = measureRaftTraffic({ voters: count, writes, valueBytes, seed, clients });
     progress(`sim: ${count} members, ${writes} writes in ${(result.wallMs / 1_000).toFixed(1)} s wall`, true);
     return result;
   });
@@ -292,7 +294,7 @@ function simulated(options: Options, progress: ProgressSink): string {
     return result;
   });
   return simMarkdown(raft, swim, [
-    `Raft: the real Member code (real CP machine, default 50 ms ticks, heartbeats every 100 ms) on the simulator, one partition (group 1) plus the configuration group (group 0), replicas = members; ${simLimits.clients} clients keep one ${valueBytes}-byte map put each in flight until ${writes} are acknowledged; seed ${seed}, fault-free links.`,
+    `Raft: the real Member code (real CP machine, default 50 ms ticks, heartbeats every 100 ms) on the simulator, one partition (group 1) plus the configuration group (group 0), replicas = members; ${clients} clients keep one ${valueBytes}-byte map put each in flight until ${writes} are acknowledged; seed ${seed}, fault-free links.`,
     `"msgs/write" counts member-to-member frames (wire frames; a raft-batch carries every Raft message for one peer) from the first write to ${simLimits.tailMs} ms after the last acknowledgement, divided by acknowledged writes; "net" subtracts the at-rest rate over the same window; "at rest" is a ${simLimits.restMs / 1_000} s quiet window ${simLimits.settleMs / 1_000} s after forming; client frames are counted apart.`,
     `SWIM: the swim workload's cluster of pure SWIM cores (LAN profile, 50 ms ticks, Lifeguard on), no faults; messages sent over ${windowMs / 1_000} virtual seconds after every view is full, per member per second.`,
   ]);
@@ -591,6 +593,7 @@ const program = new Command("bench")
   .option("--swim-runs <n>", "member kills in the swim-detect scenario", "5")
   .option("--sim-voters <list>", "cluster sizes of the simulated Raft traffic (sim scenario)", "3,5,7")
   .option("--sim-writes <n>", "acknowledged writes per simulated cluster", "2000")
+  .option("--sim-clients <n>", "simulated clients, one write in flight each", String(simLimits.clients))
   .option("--sim-swim-sizes <list>", "SWIM cluster sizes of the simulated SWIM traffic", "16,64,256")
   .option("--sim-swim-seconds <s>", "virtual seconds of each SWIM traffic window", "60")
   .option("--sim-seed <n>", "seed of the simulations", "1")

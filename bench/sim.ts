@@ -12,7 +12,8 @@
 //   view is full.
 
 import { Prng } from "../src/lib/prng.js";
-import { peekEnvelope } from "../src/protocol/wire/index.js";
+import { peekEnvelope, WireCodec } from "../src/protocol/wire/index.js";
+import type { RaftBatch } from "../src/runtime/codec.js";
 import { Member, type MemberOptions, memberOptionsDefault } from "../src/runtime/index.js";
 import { linkFaultsNone, SimCluster, type SimEnvironment, Trace } from "../src/sim/index.js";
 import type { Process } from "../src/sim/index.js";
@@ -34,8 +35,10 @@ export const simLimits = {
   writeMsMax: 600_000,
   /** Quiet time after the last acknowledgement that still belongs to the write window. */
   tailMs: 1_000,
-  /** Simulated clients, each with one write in flight. */
+  /** Simulated clients by default, each with one write in flight. */
   clients: 8,
+  /** Most simulated clients. */
+  clientsMax: 256,
   /** Keys the writes cycle through. */
   keys: 1_000,
   /** Longest SWIM may take to fill every view. */
@@ -67,6 +70,7 @@ function tallyAdd(tally: Tally, kind: string, bytes: number): void {
 /** One measured Raft cluster. */
 export interface RaftTraffic {
   readonly voters: number;
+  readonly clients: number;
   /** Voters of each Raft group, as member m1 reports them ("g0 3, g1 5"). */
   readonly groupVoters: string;
   readonly writesAsked: number;
@@ -77,6 +81,8 @@ export interface RaftTraffic {
   readonly writeWindowMs: number;
   /** Member-to-member traffic during the write window. */
   readonly writes: Tally;
+  /** The Raft messages inside the member frames of the write window. */
+  readonly writesRaft: RaftContent;
   /** Client-to-member and member-to-client traffic during the write window. */
   readonly clientTraffic: Tally;
   readonly restWindowMs: number;
@@ -92,6 +98,8 @@ export interface RaftTrafficOptions {
   readonly writes: number;
   readonly valueBytes: number;
   readonly seed: number;
+  /** Clients, each with one write in flight (default {@link simLimits.clients}). */
+  readonly clients?: number;
 }
 
 function memberOptions(name: string, names: readonly string[]): MemberOptions {
@@ -117,10 +125,25 @@ class SimClient implements Process {
   stop(): void {}
 }
 
+/** Raft messages inside member frames: by type, and the log entries appends carry. */
+export interface RaftContent {
+  readonly byType: Record<string, number>;
+  /** Entries carried by appends, counting every copy. */
+  entriesSent: number;
+  /** Distinct (follower, group, index, term) entries carried: a resent entry counts once. */
+  readonly entriesDistinct: Set<string>;
+}
+
+function raftContentNew(): RaftContent {
+  return { byType: {}, entriesSent: 0, entriesDistinct: new Set() };
+}
+
 /** Counts every frame into the current member or client tally (the network is wrapped, not changed). */
 class Tap {
   members = tallyNew();
   clients = tallyNew();
+  raft = raftContentNew();
+  private readonly codec = new WireCodec({ frameBytesMax: 64 * 1024 * 1024 });
 
   constructor(cluster: SimCluster<Process>, isClient: (name: string) => boolean) {
     const network = cluster.network;
@@ -129,6 +152,7 @@ class Tap {
       const header = peekEnvelope(frame);
       const kind = header.kind === "ok" ? header.messageKind : "bad-frame";
       tallyAdd(isClient(from) || isClient(to) ? this.clients : this.members, kind, frame.byteLength);
+      if (kind === "raft-batch") this.raftBatch(to, frame);
       send(from, to, frame);
     };
   }
@@ -136,6 +160,20 @@ class Tap {
   reset(): void {
     this.members = tallyNew();
     this.clients = tallyNew();
+    this.raft = raftContentNew();
+  }
+
+  private raftBatch(to: string, frame: Uint8Array): void {
+    const decoded = this.codec.decode(frame);
+    if (decoded.kind !== "ok") return;
+    const batch = decoded.message.payload as unknown as RaftBatch;
+    for (const [group, message] of batch.messages) {
+      this.raft.byType[message.type] = (this.raft.byType[message.type] ?? 0) + 1;
+      if (message.type !== "append") continue;
+      this.raft.entriesSent += message.entries.length;
+      for (const entry of message.entries)
+        this.raft.entriesDistinct.add(`${to}/${group}/${entry.index}/${entry.term}`);
+    }
   }
 }
 
@@ -143,7 +181,7 @@ function isReady(cluster: SimCluster<Process>, names: readonly string[]): boolea
   return names.every((name) => (cluster.process(name) as Member).status().ready);
 }
 
-/** Runs `writes` map puts from {@link simLimits.clients} clients; returns their outcomes. */
+/** Runs `writes` map puts, one in flight per client; returns their outcomes. */
 function writeLoad(
   cluster: SimCluster<Process>,
   clients: readonly SimClient[],
@@ -172,7 +210,10 @@ function writeLoad(
 export function measureRaftTraffic(options: RaftTrafficOptions): RaftTraffic {
   const wallStart = performance.now();
   const names = Array.from({ length: options.voters }, (_, i) => `m${i + 1}`);
-  const clientNames = Array.from({ length: simLimits.clients }, (_, i) => `c${i + 1}`);
+  const clientCount = options.clients ?? simLimits.clients;
+  if (!(Number.isInteger(clientCount) && clientCount >= 1 && clientCount <= simLimits.clientsMax))
+    throw new RangeError(`clients out of range: ${clientCount}`);
+  const clientNames = Array.from({ length: clientCount }, (_, i) => `c${i + 1}`);
   const cluster = new SimCluster<Process>({
     seed: options.seed,
     trace: new Trace(),
@@ -208,6 +249,7 @@ export function measureRaftTraffic(options: RaftTrafficOptions): RaftTraffic {
   cluster.shutdown();
   return {
     voters: options.voters,
+    clients: clientCount,
     groupVoters,
     writesAsked: options.writes,
     writesCommitted: committed,
@@ -215,6 +257,7 @@ export function measureRaftTraffic(options: RaftTrafficOptions): RaftTraffic {
     valueBytes: options.valueBytes,
     writeWindowMs,
     writes: tap.members,
+    writesRaft: tap.raft,
     clientTraffic: tap.clients,
     restWindowMs: simLimits.restMs,
     rest,
@@ -276,6 +319,13 @@ function kinds(tally: Tally, divisor: number): string {
     .join(", ");
 }
 
+function raftTypes(content: RaftContent, divisor: number): string {
+  return Object.entries(content.byType)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([type, count]) => `${type} ${(count / divisor).toFixed(2)}`)
+    .join(", ");
+}
+
 /** The simulated figures in markdown: the Raft table and the SWIM table. */
 export function simMarkdown(
   raft: readonly RaftTraffic[],
@@ -301,7 +351,7 @@ export function simMarkdown(
   for (const r of raft) {
     const ok = Math.max(1, r.writesCommitted);
     lines.push(
-      `- ${r.voters} members (group voters: ${r.groupVoters}): ${kinds(r.writes, ok)} | ${kinds(r.rest, r.restWindowMs / 1_000)}; write window ${r.writeWindowMs.toFixed(0)} ms virtual, ${(r.wallMs / 1_000).toFixed(1)} s wall.`,
+      `- ${r.voters} members (group voters: ${r.groupVoters}): ${kinds(r.writes, ok)} | ${kinds(r.rest, r.restWindowMs / 1_000)}; Raft messages per write: ${raftTypes(r.writesRaft, ok)}; log entries sent per write per follower ${(r.writesRaft.entriesSent / ok / Math.max(1, r.voters - 1)).toFixed(2)} (distinct ${(r.writesRaft.entriesDistinct.size / ok / Math.max(1, r.voters - 1)).toFixed(2)}); write window ${r.writeWindowMs.toFixed(0)} ms virtual, ${(r.wallMs / 1_000).toFixed(1)} s wall.`,
     );
   }
   if (swim.length > 0) {

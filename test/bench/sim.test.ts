@@ -1,5 +1,6 @@
 // Goal: the bench's `sim` figures are exact and mean what they say: real Members on the simulator
-// commit every asked write, member traffic is tallied apart from client traffic and by wire kind,
+// commit every asked write, member traffic is tallied apart from client traffic, by wire kind and
+// by Raft message type (with the log entries appends carry),
 // the same seed gives the same counts to the message and byte, and SWIM's per-member rate is in
 // the range its probe interval allows. Method: small runs (3 voters, 60 writes; 16 SWIM members,
 // 5 virtual seconds) of the same functions `npm run bench -- --scenarios sim` calls.
@@ -44,6 +45,15 @@ describe("bench sim: Raft traffic of real Members", () => {
     expect(kindSums(first.rest)).toEqual({ messages: first.rest.messages, bytes: first.rest.bytes });
   });
 
+  it("finds every write's log entry in an append to each follower, resends counted apart", () => {
+    expect(first.writesRaft.byType["append"]).toBeGreaterThan(0);
+    expect(first.writesRaft.byType["append-response"]).toBeGreaterThan(0);
+    // 60 writes to 2 followers; a few more distinct entries may be the leader's own (no-op, config).
+    expect(first.writesRaft.entriesDistinct.size).toBeGreaterThanOrEqual(60 * 2);
+    expect(first.writesRaft.entriesDistinct.size).toBeLessThan(60 * 2 + 10);
+    expect(first.writesRaft.entriesSent).toBeGreaterThanOrEqual(first.writesRaft.entriesDistinct.size);
+  });
+
   it("sees heartbeats and SWIM at rest, and no client traffic there", () => {
     const seconds = first.restWindowMs / 1_000;
     // Heartbeats every 100 ms from each group's leader to 2 followers, answered: 20–80 frames/s.
@@ -57,6 +67,7 @@ describe("bench sim: Raft traffic of real Members", () => {
   it("gives the same counts for the same seed, to the byte", () => {
     const again = measureRaftTraffic(options);
     expect(again.writes).toEqual(first.writes);
+    expect(again.writesRaft.entriesSent).toBe(first.writesRaft.entriesSent);
     expect(again.rest).toEqual(first.rest);
     expect(again.clientTraffic).toEqual(first.clientTraffic);
     expect(again.writeWindowMs).toBe(first.writeWindowMs);
