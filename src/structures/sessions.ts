@@ -42,7 +42,12 @@ export interface SessionTableData<R> {
   readonly sessions: readonly (readonly [string, number, R, number])[];
 }
 
-/** The session table of one replicated state machine. */
+/**
+ * The session table of one replicated state machine. The map is kept in order of last activity
+ * (a touched session moves to the end), which is also the order of `lastActiveMs` because log time
+ * never goes back: expiry pops from the front and eviction looks only at the front's ties, so both
+ * cost O(1) amortised per command instead of a scan of every session.
+ */
 export class SessionTable<R> {
   private readonly sessions = new Map<ClientId, Session<R>>();
 
@@ -63,7 +68,7 @@ export class SessionTable<R> {
     if (this.config.dedupe) {
       if (session === undefined && sequence > 1) return { kind: "expired" };
       if (session !== undefined && sequence === session.lastSequence) {
-        session.lastActiveMs = Math.max(session.lastActiveMs, logTimeMs);
+        this.touch(client, session, logTimeMs);
         return { kind: "duplicate", response: session.response };
       }
       if (session !== undefined && sequence < session.lastSequence) return { kind: "stale" };
@@ -75,7 +80,7 @@ export class SessionTable<R> {
     } else {
       session.lastSequence = Math.max(session.lastSequence, sequence);
       session.response = response;
-      session.lastActiveMs = Math.max(session.lastActiveMs, logTimeMs);
+      this.touch(client, session, logTimeMs);
     }
     assert(this.sessions.size <= this.config.sessionsMax, "session table over its limit");
     return { kind: "executed", response };
@@ -97,32 +102,42 @@ export class SessionTable<R> {
   /** Rebuilds a table from {@link toData} output. */
   static fromData<R>(config: SessionConfig, data: SessionTableData<R>): SessionTable<R> {
     const table = new SessionTable<R>(config);
-    for (const [id, lastSequence, response, lastActiveMs] of data.sessions) {
+    // Rebuild the activity order from the times (ties in id order; eviction does not depend on it).
+    const rows = [...data.sessions].sort((a, b) => a[3] - b[3] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    for (const [id, lastSequence, response, lastActiveMs] of rows) {
       table.sessions.set(id as ClientId, { lastSequence, response, lastActiveMs });
     }
     return table;
   }
 
+  /** Marks `session` active at `logTimeMs`: it moves to the end of the activity order. */
+  private touch(client: ClientId, session: Session<R>, logTimeMs: number): void {
+    assert(logTimeMs >= session.lastActiveMs, "log time never goes back");
+    session.lastActiveMs = logTimeMs;
+    this.sessions.delete(client);
+    this.sessions.set(client, session);
+  }
+
+  /** Evicts every session idle for longer than the expiry: they are all at the front. */
   private expire(logTimeMs: number): void {
     for (const [id, session] of this.sessions) {
-      if (logTimeMs - session.lastActiveMs > this.config.sessionExpiryMs) this.sessions.delete(id);
+      if (logTimeMs - session.lastActiveMs <= this.config.sessionExpiryMs) return;
+      this.sessions.delete(id);
     }
   }
 
+  /**
+   * Evicts the least recently active session when the table is full, ties broken by the smaller
+   * id so that every replica (whatever order its map holds ties in) evicts the same one.
+   */
   private evictForRoom(): void {
     if (this.sessions.size < this.config.sessionsMax) return;
-    // Deterministic: the least recently active session, ties broken by id.
     let victim: ClientId | null = null;
-    let victimSession: Session<R> | null = null;
+    let oldestMs = 0;
     for (const [id, session] of this.sessions) {
-      const older =
-        victimSession === null ||
-        session.lastActiveMs < victimSession.lastActiveMs ||
-        (session.lastActiveMs === victimSession.lastActiveMs && id < victim!);
-      if (older) {
-        victim = id;
-        victimSession = session;
-      }
+      if (victim === null) oldestMs = session.lastActiveMs;
+      else if (session.lastActiveMs !== oldestMs) break;
+      if (victim === null || id < victim) victim = id;
     }
     if (victim !== null) this.sessions.delete(victim);
   }
