@@ -3,7 +3,9 @@
 // duplicated frame must not alias the first copy, which the receiver may have changed). While the
 // node is paused, arriving frames wait in a bounded queue, as they would in a socket buffer, and
 // are handed over in arrival order on resume; a full queue drops the excess and counts it. Once
-// closed (the node crashed or stopped), nothing is sent or received again.
+// closed (the node crashed or stopped), nothing is sent or received again. Closing also tells
+// every other live transport on the network that can still hear this node (the peer-down signal, as
+// a TCP reset would after a kill), after a small virtual delay; a paused peer gets it on resume.
 
 import { assert } from "../lib/assert.js";
 import type { FrameHandler, SendResult, Transport } from "../env/transport.js";
@@ -16,6 +18,12 @@ export const simTransportPausedFramesMax = 10_000;
 
 /** Largest frame, in bytes: a guard against runaway frames from the code under test. */
 export const simTransportFrameBytesMax = 64 * 1024 * 1024;
+
+/** Virtual delay from a transport's close to its peers' peer-down signal (a reset crossing the wire). */
+export const simTransportPeerDownDelayMs = 1;
+
+/** The open transports on each network, so that one closing can tell the others. */
+const openTransports = new WeakMap<SimNetwork<Uint8Array>, Set<SimTransport>>();
 
 /** Counters of one node's transport. */
 export interface SimTransportStats {
@@ -32,6 +40,8 @@ export class SimTransport implements Transport {
   private closed = false;
   private paused = false;
   private held: { readonly from: string; readonly frame: Uint8Array }[] = [];
+  private peerDownHandler: ((peer: Address) => void) | null = null;
+  private heldPeerDowns: Address[] = [];
   readonly stats: SimTransportStats = { framesSent: 0, framesReceived: 0, framesDropped: 0 };
 
   constructor(
@@ -42,6 +52,9 @@ export class SimTransport implements Transport {
     assert(!network.isAttached(node), `node ${node} already has a transport attached`);
     this.localAddress = address(node);
     network.attach(node, (from, frame) => this.arrive(from, frame));
+    const open = openTransports.get(network) ?? new Set<SimTransport>();
+    openTransports.set(network, open);
+    open.add(this);
   }
 
   send(to: Address, frame: Uint8Array): SendResult {
@@ -56,12 +69,21 @@ export class SimTransport implements Transport {
     this.handler = handler;
   }
 
+  /** Installs the single handler told when another node's transport on this network closes. */
+  onPeerDown(handler: (peer: Address) => void): void {
+    this.peerDownHandler = handler;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.held = [];
+    this.heldPeerDowns = [];
     this.network.detach(this.node);
     assert(!this.network.isAttached(this.node));
+    const open = openTransports.get(this.network);
+    open?.delete(this);
+    for (const peer of open ?? []) peer.peerClosed(this.node);
   }
 
   /** Whether the transport was closed. */
@@ -84,15 +106,33 @@ export class SimTransport implements Transport {
     this.paused = false;
     const held = this.held;
     this.held = [];
-    if (held.length === 0 || this.closed) return;
+    const downs = this.heldPeerDowns;
+    this.heldPeerDowns = [];
+    if ((held.length === 0 && downs.length === 0) || this.closed) return;
     this.scheduler.after(0, () => {
       for (const { from, frame } of held) this.arrive(from, frame);
+      for (const peer of downs) this.peerDownArrive(peer);
     });
   }
 
   /** Whether arriving frames are being held. */
   get isPaused(): boolean {
     return this.paused;
+  }
+
+  /** `node`'s transport closed: tell the handler after the delay, unless a partition hides the reset. */
+  private peerClosed(node: string): void {
+    if (this.closed || this.peerDownHandler === null || !this.network.isConnected(node, this.node)) return;
+    const peer = address(node);
+    this.scheduler.after(simTransportPeerDownDelayMs, () => this.peerDownArrive(peer));
+  }
+
+  private peerDownArrive(peer: Address): void {
+    if (this.closed) return;
+    if (this.paused) {
+      // One entry per peer: at most one per node on the network, however often it restarts.
+      if (!this.heldPeerDowns.includes(peer)) this.heldPeerDowns.push(peer);
+    } else this.peerDownHandler?.(peer);
   }
 
   private arrive(from: string, frame: Uint8Array): void {

@@ -1,10 +1,11 @@
 // Goal: LeaderWatch turns the transport's peer-down signal into a prompt campaign by exactly the
 // groups that follow the member at that address, does no protocol work in the transport's callback
 // (only at drain, from the tick), ignores addresses of no member and peers that lead no group here,
-// and works on the real TcpTransport (a closed peer's connection reaches drain on the other side).
-// Method: real RaftNodes made followers by stepping a heartbeat from their leader; a fake transport
-// whose peer-down handler the test calls; then two TcpTransports on 127.0.0.1, one closed to play a
-// killed leader, polled under a deadline.
+// and works on the real TcpTransport (a closed peer's connection reaches drain on the other side)
+// and on the simulator's SimTransport (a crash tells the peers that can hear it, a paused peer on
+// resume). Method: real RaftNodes made followers by stepping a heartbeat from their leader; a fake
+// transport whose peer-down handler the test calls; two TcpTransports on 127.0.0.1, one closed to
+// play a killed leader, polled under a deadline; SimTransports in virtual time.
 
 import { afterEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/env/logger.js";
@@ -12,6 +13,10 @@ import type { Transport } from "../../src/env/transport.js";
 import { Prng } from "../../src/lib/prng.js";
 import type { TcpTransport } from "../../src/platform/node/tcp_transport.js";
 import { MemoryStorage, RaftNode, raftConfigDefault } from "../../src/protocol/raft/index.js";
+import { linkFaultsNone, SimNetwork } from "../../src/sim/network.js";
+import { SimScheduler } from "../../src/sim/scheduler.js";
+import { SimTransport, simTransportPeerDownDelayMs } from "../../src/sim/sim_transport.js";
+import { Trace } from "../../src/sim/trace.js";
 import {
   LeaderWatch,
   type LeaderWatchHost,
@@ -164,6 +169,64 @@ describe("LeaderWatch on TcpTransport", () => {
     await waitFor(() => watch.stats.signals > 0, 5_000, "the peer-down signal");
     expect(watch.drain()).toBe(1);
     expect(node.status().leader).toBeNull();
+    expect(ticksToCampaign(node, 20)).toBeLessThanOrEqual(3);
+  });
+});
+
+describe("LeaderWatch on SimTransport", () => {
+  function simNetwork() {
+    const scheduler = new SimScheduler();
+    const network = new SimNetwork<Uint8Array>(scheduler, Prng.fromSeed(1), new Trace(), {
+      faults: linkFaultsNone(),
+      describe: (frame) => `${frame.byteLength}B`,
+    });
+    return { scheduler, network };
+  }
+
+  it("tells the peers of a closed transport after the delay, not across a partition, on resume if paused", () => {
+    const { scheduler, network } = simNetwork();
+    const [a, b, c, d] = ["1", "2", "3", "4"].map((name) => new SimTransport(network, scheduler, name)) as [
+      SimTransport,
+      SimTransport,
+      SimTransport,
+      SimTransport,
+    ];
+    const seen = new Map<string, string[]>();
+    for (const transport of [a, b, c]) {
+      const list: string[] = [];
+      seen.set(transport.node, list);
+      transport.onPeerDown((peer) => list.push(peer));
+    }
+    network.partition([["1", "2", "3"], ["4"]]);
+    c.pause();
+    d.close();
+    b.close();
+    scheduler.runFor(simTransportPeerDownDelayMs - 0.5);
+    expect(seen.get("1")).toEqual([]);
+    scheduler.runFor(1);
+    // 4 was partitioned away: its reset never reached anyone. 3 is paused: it hears 2 on resume.
+    expect(seen.get("1")).toEqual([b.localAddress]);
+    expect(seen.get("3")).toEqual([]);
+    c.resume();
+    scheduler.runFor(1);
+    expect(seen.get("3")).toEqual([b.localAddress]);
+    expect(seen.get("2")).toEqual([]);
+  });
+
+  it("hastens a follower whose leader's node crashed", () => {
+    const { scheduler, network } = simNetwork();
+    const follower = new SimTransport(network, scheduler, "1");
+    const leader = new SimTransport(network, scheduler, "2");
+    const node = followerOf("2", 6);
+    const watch = leaderWatchAttach(
+      hostOf(follower, new Map([[1 as GroupId, node]]), {
+        "1": follower.localAddress,
+        "2": leader.localAddress,
+      }),
+    )!;
+    leader.close();
+    scheduler.runFor(simTransportPeerDownDelayMs);
+    expect(watch.drain()).toBe(1);
     expect(ticksToCampaign(node, 20)).toBeLessThanOrEqual(3);
   });
 });
