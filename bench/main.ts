@@ -111,6 +111,7 @@ interface Options {
   simSwimSizes: string;
   simSwimSeconds: string;
   simSeed: string;
+  simReorder: boolean;
   stabilityMs: string;
   scenarios: string;
   peers: boolean;
@@ -280,7 +281,8 @@ function simulated(options: Options, progress: ProgressSink): string {
   const valueBytes = Number(options.valueBytes);
   const raft = voters.map((count) => {
     progress(`sim: ${count} members, ${writes} writes`, false);
-    const result = measureRaftTraffic({ voters: count, writes, valueBytes, seed, clients });
+    const reorder = options.simReorder;
+    const result = measureRaftTraffic({ voters: count, writes, valueBytes, seed, clients, reorder });
     progress(`sim: ${count} members, ${writes} writes in ${(result.wallMs / 1_000).toFixed(1)} s wall`, true);
     return result;
   });
@@ -294,7 +296,7 @@ function simulated(options: Options, progress: ProgressSink): string {
     return result;
   });
   return simMarkdown(raft, swim, [
-    `Raft: the real Member code (real CP machine, default 50 ms ticks, heartbeats every 100 ms) on the simulator, one partition (group 1) plus the configuration group (group 0), replicas = members; ${clients} clients keep one ${valueBytes}-byte map put each in flight until ${writes} are acknowledged; seed ${seed}, fault-free links.`,
+    `Raft: the real Member code (real CP machine, default 50 ms ticks, heartbeats every 100 ms) on the simulator, one partition (group 1) plus the configuration group (group 0), replicas = members; ${clients} clients keep one ${valueBytes}-byte map put each in flight until ${writes} are acknowledged; seed ${seed}; fault-free links, ${options.simReorder ? "jittered delays (1 ms + exp(0.5 ms)) that reorder frames" : "1 ms fixed delay, frames in order as on TCP"}.`,
     `"msgs/write" counts member-to-member frames (wire frames; a raft-batch carries every Raft message for one peer) from the first write to ${simLimits.tailMs} ms after the last acknowledgement, divided by acknowledged writes; "net" subtracts the at-rest rate over the same window; "at rest" is a ${simLimits.restMs / 1_000} s quiet window ${simLimits.settleMs / 1_000} s after forming; client frames are counted apart.`,
     `SWIM: the swim workload's cluster of pure SWIM cores (LAN profile, 50 ms ticks, Lifeguard on), no faults; messages sent over ${windowMs / 1_000} virtual seconds after every view is full, per member per second.`,
   ]);
@@ -597,6 +599,11 @@ const program = new Command("bench")
   .option("--sim-swim-sizes <list>", "SWIM cluster sizes of the simulated SWIM traffic", "16,64,256")
   .option("--sim-swim-seconds <s>", "virtual seconds of each SWIM traffic window", "60")
   .option("--sim-seed <n>", "seed of the simulations", "1")
+  .option(
+    "--sim-reorder",
+    "sim: jittered link delays that reorder frames (default: FIFO links, as TCP)",
+    false,
+  )
   .option("--stability-ms <ms>", "length of the loaded run of the stability scenario", "600000")
   .option(
     "--scenarios <list>",

@@ -100,7 +100,16 @@ export interface RaftTrafficOptions {
   readonly seed: number;
   /** Clients, each with one write in flight (default {@link simLimits.clients}). */
   readonly clients?: number;
+  /** Jittered delays that reorder frames on a link (the simulator's fault-free default); default off. */
+  readonly reorder?: boolean;
 }
+
+/**
+ * Fault-free links with a fixed 1 ms delay: frames on a link arrive in the order sent, as on the
+ * TCP connection a member pair shares. (The simulator's jittered default reorders them, which makes
+ * followers reject pipelined appends that overtook each other, and the leader resend.)
+ */
+export const simFifoLinks = { ...linkFaultsNone(), delayMsMean: 0 };
 
 function memberOptions(name: string, names: readonly string[]): MemberOptions {
   const base = memberOptionsDefault(nodeId(name), createCpMachine);
@@ -217,7 +226,7 @@ export function measureRaftTraffic(options: RaftTrafficOptions): RaftTraffic {
   const cluster = new SimCluster<Process>({
     seed: options.seed,
     trace: new Trace(),
-    linkFaults: linkFaultsNone(),
+    linkFaults: options.reorder === true ? linkFaultsNone() : simFifoLinks,
   });
   const tap = new Tap(cluster, (name) => clientNames.includes(name));
   for (const name of names) {
