@@ -25,8 +25,8 @@ import {
 } from "../errors.js";
 import { type Limits, limitsDefault } from "../limits.js";
 import type { ClientResponse, ClientResult, RoutingTable } from "../protocol/client/messages.js";
-import { consistencyOf, type Operation, placementKeyOf } from "../protocol/client/operations.js";
-import { partitionOf } from "../protocol/placement/index.js";
+import { consistencyOf, type Operation } from "../protocol/client/operations.js";
+import { PartitionMemo } from "../protocol/client/partition_memo.js";
 import type { Address } from "../types.js";
 import { Channel } from "./channel.js";
 
@@ -76,6 +76,8 @@ export const clientTuning = {
 /** The routing table resolved to addresses once per table, so routing an operation allocates nothing. */
 interface Routes {
   readonly table: RoutingTable;
+  /** The partition of each operation, remembered for this table's partition count. */
+  readonly partitions: PartitionMemo;
   /** Per partition, the client address of its leader, or null. */
   readonly leaders: readonly (Address | null)[];
   /** Per partition, the client addresses of its replicas. */
@@ -96,6 +98,7 @@ function routesOf(table: RoutingTable): Routes {
   }
   return {
     table,
+    partitions: new PartitionMemo(table.partitionCount),
     leaders: Array.from({ length: table.partitionCount }, (_, p) => addressOf(table.leaders[p])),
     replicas,
     members: table.members.map((m) => m.clientAddress as Address),
@@ -293,8 +296,7 @@ export class ClientCore {
   private targetOf(operation: Operation, attempt: number): Address {
     const routes = this.routes;
     if (routes === null) return this.nextEndpoint();
-    const key = placementKeyOf(operation);
-    const partition = partitionOf(key.name, key.entryKey, routes.table.partitionCount);
+    const partition = routes.partitions.of(operation);
     if (consistencyOf(operation) === "cp") {
       const hinted = this.hints.size === 0 ? undefined : this.hints.get(partition);
       if (hinted !== undefined && !this.isSilent(hinted)) return hinted;
@@ -320,9 +322,7 @@ export class ClientCore {
   }
 
   private partitionOfOperation(operation: Operation): number | null {
-    if (this.routes === null) return null;
-    const key = placementKeyOf(operation);
-    return partitionOf(key.name, key.entryKey, this.routes.table.partitionCount);
+    return this.routes === null ? null : this.routes.partitions.of(operation);
   }
 
   private hintRecord(operation: Operation, leader: Address): void {
@@ -378,24 +378,27 @@ export class ClientCore {
 
   /** Refuses oversized names, keys and values before they travel. */
   private checkLimits(operation: Operation): void {
-    const textBytes = (label: string, text: string): void => {
-      const bytes = utf8BytesOver(text, this.limits.keyBytesMax);
-      if (bytes > 0) throw new LimitExceededError(label, bytes, this.limits.keyBytesMax);
-    };
     if (typeof operation.name !== "string" || operation.name.length === 0)
       throw new BadInputError("a structure name is a non-empty string");
-    textBytes("name bytes (keyBytesMax)", operation.name);
-    if ("key" in operation) textBytes("key bytes (keyBytesMax)", operation.key);
-    if ("element" in operation) textBytes("element bytes (keyBytesMax)", operation.element);
-    for (const field of ["value", "expected"] as const) {
-      const value = (operation as { [f in typeof field]?: unknown })[field];
-      if (value instanceof Uint8Array && value.byteLength > this.limits.valueBytesMax)
-        throw new LimitExceededError(
-          "value bytes (valueBytesMax)",
-          value.byteLength,
-          this.limits.valueBytesMax,
-        );
-    }
+    this.checkText("name bytes (keyBytesMax)", operation.name);
+    if ("key" in operation) this.checkText("key bytes (keyBytesMax)", operation.key);
+    if ("element" in operation) this.checkText("element bytes (keyBytesMax)", operation.element);
+    if ("value" in operation) this.checkBytes(operation.value);
+    if ("expected" in operation) this.checkBytes(operation.expected);
+  }
+
+  private checkText(label: string, text: string): void {
+    const bytes = utf8BytesOver(text, this.limits.keyBytesMax);
+    if (bytes > 0) throw new LimitExceededError(label, bytes, this.limits.keyBytesMax);
+  }
+
+  private checkBytes(value: unknown): void {
+    if (value instanceof Uint8Array && value.byteLength > this.limits.valueBytesMax)
+      throw new LimitExceededError(
+        "value bytes (valueBytesMax)",
+        value.byteLength,
+        this.limits.valueBytesMax,
+      );
   }
 
   /** Closes the connection; operations in flight fail with ClosedError or TimeoutError. */

@@ -135,30 +135,29 @@ function operationProblem(operation: Fields, limits: Limits): Problem | null {
   return null;
 }
 
+function bad(requestId: number, code: "BAD_INPUT" | "LIMIT_EXCEEDED", message: string): ClientRequestCheck {
+  return { kind: "bad", requestId, code, message };
+}
+
 /** Checks a decoded `client-request` payload; `requestId` is -1 when even that is missing. */
 export function clientRequestCheck(payload: unknown, limits: Limits): ClientRequestCheck {
   if (!isRecord(payload)) return { kind: "bad", requestId: -1, code: "BAD_INPUT", message: "not an object" };
   const requestId = isInteger(payload.requestId) ? payload.requestId : -1;
-  const bad = (code: "BAD_INPUT" | "LIMIT_EXCEEDED", message: string): ClientRequestCheck => ({
-    kind: "bad",
-    requestId,
-    code,
-    message,
-  });
-  if (requestId < 0) return bad("BAD_INPUT", "requestId must be a non-negative integer");
+  if (requestId < 0) return bad(requestId, "BAD_INPUT", "requestId must be a non-negative integer");
   if (payload.type === "routing") return { kind: "ok", request: { type: "routing", requestId } };
-  if (payload.type !== "operation") return bad("BAD_INPUT", `unknown request type ${String(payload.type)}`);
+  if (payload.type !== "operation")
+    return bad(requestId, "BAD_INPUT", `unknown request type ${String(payload.type)}`);
   if (typeof payload.clientId !== "string" || payload.clientId.length === 0)
-    return bad("BAD_INPUT", "clientId must be a non-empty string");
+    return bad(requestId, "BAD_INPUT", "clientId must be a non-empty string");
   if (utf8BytesOver(payload.clientId, limits.keyBytesMax) !== null)
-    return bad("LIMIT_EXCEEDED", "clientId longer than keyBytesMax");
+    return bad(requestId, "LIMIT_EXCEEDED", "clientId longer than keyBytesMax");
   if (!isInteger(payload.sequence) || payload.sequence < 1)
-    return bad("BAD_INPUT", "sequence must be an integer >= 1");
+    return bad(requestId, "BAD_INPUT", "sequence must be an integer >= 1");
   if (!isInteger(payload.timeoutMs) || payload.timeoutMs < 1)
-    return bad("BAD_INPUT", "timeoutMs must be a positive integer");
-  if (!isRecord(payload.operation)) return bad("BAD_INPUT", "operation must be an object");
+    return bad(requestId, "BAD_INPUT", "timeoutMs must be a positive integer");
+  if (!isRecord(payload.operation)) return bad(requestId, "BAD_INPUT", "operation must be an object");
   const problem = operationProblem(payload.operation, limits);
-  if (problem !== null) return bad(problem.code, problem.message);
+  if (problem !== null) return bad(requestId, problem.code, problem.message);
   return {
     kind: "ok",
     request: {

@@ -21,8 +21,7 @@ import { assertNever } from "../lib/assert.js";
 import type { Logger } from "../env/logger.js";
 import type { ErrorCode } from "../errors.js";
 import type { ClientRequest, ClientResponse, RoutingTable } from "../protocol/client/messages.js";
-import { consistencyOf, isReadOnly, type Operation, placementKeyOf } from "../protocol/client/index.js";
-import { partitionOf } from "../protocol/placement/index.js";
+import { consistencyOf, isReadOnly, type Operation, PartitionMemo } from "../protocol/client/index.js";
 import type { ProposeResult, ReadResult } from "../protocol/raft/index.js";
 import type { WireMessage } from "../protocol/wire/index.js";
 import type { MachineResult } from "../structures/machine.js";
@@ -101,6 +100,8 @@ export class ClientService {
   private outboxScheduled = false;
   /** The last AP write applied here per session (client id), oldest session first. */
   private readonly apSessions = new Map<string, { sequence: number; result: MachineResult }>();
+  /** The partition of each operation, remembered for the cluster's partition count. */
+  private partitions: PartitionMemo | null = null;
 
   constructor(private readonly host: ClientHost) {}
 
@@ -155,19 +156,20 @@ export class ClientService {
     request: Extract<ClientRequest, { type: "operation" }>,
     batched: boolean,
   ): void {
-    const fail = (code: ErrorCode, message: string, leaderAddress?: string | null): void =>
-      this.respondError(from, request.requestId, code, message, leaderAddress ?? null, batched);
+    const requestId = request.requestId;
     const cluster = this.host.cluster;
     if (cluster === null) {
-      fail("UNAVAILABLE", "the cluster has not formed yet");
+      this.respondError(from, requestId, "UNAVAILABLE", "the cluster has not formed yet", null, batched);
       return;
     }
     if (this.pendingCount >= this.host.options.limits.pendingRequestsMax) {
-      fail("OVERLOADED", `${this.pendingCount} requests pending (pendingRequestsMax)`);
+      const message = `${this.pendingCount} requests pending (pendingRequestsMax)`;
+      this.respondError(from, requestId, "OVERLOADED", message, null, batched);
       return;
     }
-    const key = placementKeyOf(request.operation);
-    const partition = partitionOf(key.name, key.entryKey, cluster.table.partitionCount);
+    if (this.partitions?.partitionCount !== cluster.table.partitionCount)
+      this.partitions = new PartitionMemo(cluster.table.partitionCount);
+    const partition = this.partitions.of(request.operation);
     if (consistencyOf(request.operation) === "ap") {
       this.apOperation(from, request, partition, batched);
       return;
@@ -175,11 +177,9 @@ export class ClientService {
     const group = this.host.groups.get(groupId(partition + 1));
     if (group === undefined) {
       const first = cluster.table.partitions[partition]?.replicas[0] ?? null;
-      fail(
-        "NOT_LEADER",
-        `partition ${partition} is not replicated here`,
-        first === null ? null : this.host.addressOf(first),
-      );
+      const address = first === null ? null : this.host.addressOf(first);
+      const message = `partition ${partition} is not replicated here`;
+      this.respondError(from, requestId, "NOT_LEADER", message, address, batched);
       return;
     }
     const nowMs = this.host.environment.clock.nowMs();
@@ -192,8 +192,8 @@ export class ClientService {
       deadlineMs: nowMs + timeoutMs,
       batched,
     };
-    if (isReadOnly(request.operation)) this.readStart(group, base, request.operation, fail);
-    else this.writeStart(group, base, request, fail);
+    if (isReadOnly(request.operation)) this.readStart(group, base, request.operation);
+    else this.writeStart(group, base, request);
   }
 
   /** AP: applied (or read) at once at this replica, gossiped after; other members redirect. */
@@ -257,7 +257,6 @@ export class ClientService {
     group: RaftGroup,
     base: Omit<Pending, "kind">,
     request: Extract<ClientRequest, { type: "operation" }>,
-    fail: (code: ErrorCode, message: string, leaderAddress?: string | null) => void,
   ): void {
     const data = commandEncode({
       clientId: request.clientId as ClientId,
@@ -277,17 +276,12 @@ export class ClientService {
         return;
       }
       default:
-        this.refused(group, result, "uncommitted entries", fail);
+        this.refused(group, result, "uncommitted entries", base);
         return;
     }
   }
 
-  private readStart(
-    group: RaftGroup,
-    base: Omit<Pending, "kind">,
-    operation: Operation,
-    fail: (code: ErrorCode, message: string, leaderAddress?: string | null) => void,
-  ): void {
+  private readStart(group: RaftGroup, base: Omit<Pending, "kind">, operation: Operation): void {
     this.readSequence += 1;
     const readId = `${this.host.nodeId}/${this.readSequence}`;
     const result = group.node.readIndex(readId);
@@ -303,7 +297,7 @@ export class ClientService {
         return;
       }
       default:
-        this.refused(group, result, "pending reads", fail);
+        this.refused(group, result, "pending reads", base);
         return;
     }
   }
@@ -313,8 +307,10 @@ export class ClientService {
     group: RaftGroup,
     result: RaftRefusal,
     queuedWhat: string,
-    fail: (code: ErrorCode, message: string, leaderAddress?: string | null) => void,
+    base: Omit<Pending, "kind">,
   ): void {
+    const fail = (code: ErrorCode, message: string, leaderAddress: string | null = null): void =>
+      this.respondError(base.from, base.requestId, code, message, leaderAddress, base.batched);
     switch (result.kind) {
       case "not-leader":
       case "forwarded":

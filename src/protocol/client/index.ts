@@ -2,6 +2,7 @@
 // carry them between clients and members.
 
 export { consistencyOf, isReadOnly, placementKeyOf } from "./operations.js";
+export { PartitionMemo, partitionMemoEntriesMax } from "./partition_memo.js";
 export type {
   AtomicLongOperation,
   Consistency,
