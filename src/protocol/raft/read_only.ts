@@ -56,14 +56,22 @@ export class ReadOnly {
     return taken;
   }
 
-  /** Releases every read whose context (or a later one) a quorum has acknowledged. */
+  /**
+   * Releases every read whose context (or a later one) a quorum has acknowledged. Contexts never
+   * decrease along the queue and reads of one round share one, so each distinct context is asked
+   * about once.
+   */
   release(isConfirmed: (context: number) => boolean): PendingRead[] {
     let confirmed = -1;
+    let refused = Number.POSITIVE_INFINITY;
     for (let i = this.pending.length - 1; i >= 0; i--) {
-      if (isConfirmed(this.pending[i]!.context)) {
+      const context = this.pending[i]!.context;
+      if (context === refused) continue;
+      if (isConfirmed(context)) {
         confirmed = i;
         break;
       }
+      refused = context;
     }
     if (confirmed < 0) return [];
     return this.pending.splice(0, confirmed + 1);
