@@ -6,7 +6,7 @@ export { RaftNode } from "./raft.js";
 export { entryBytes } from "./raft_log.js";
 export { configOfVoters, MemoryStorage } from "./storage.js";
 export type { RaftConfig, RaftMutants, ReadMode } from "./config.js";
-export type { TransferResult } from "./raft.js";
+export type { PeerUnreachableResult, TransferResult } from "./raft.js";
 export type { Storage } from "./storage.js";
 export type {
   ConfChange,
