@@ -31,7 +31,7 @@ import { BoundedQueue } from "../lib/bounded_queue.js";
 import { configOfVoters, type Message, type Ready } from "../protocol/raft/index.js";
 import { describeMembershipEvent, swimConfigLan } from "../protocol/swim/index.js";
 import { WireCodec, type WireMessage } from "../protocol/wire/index.js";
-import { type GroupRecovery, Wal } from "../storage/index.js";
+import { type GroupRecovery, type HardState, Wal } from "../storage/index.js";
 import { type Address, type GroupId, groupId, type LogIndex, type NodeId, type ReplicaId } from "../types.js";
 import { apPersistConfigOf } from "./ap_persist.js";
 import { ApService, memberReplicatorConfig } from "./ap_service.js";
@@ -158,7 +158,7 @@ export class Member {
     this.cancelTick = null;
     this.swim.stop();
     this.clients.closeAll();
-    for (const group of this.groups.values()) this.commitPersist(group);
+    this.commitsPersist([...this.groups.values()]);
     this.ap.save();
     this.wal.close();
     this.logger.info("member.stopped", {});
@@ -601,12 +601,19 @@ export class Member {
    * reads that became servable, snapshots.
    */
   private readyDurable(readies: readonly [RaftGroup, Ready][]): void {
+    const changed: [GroupId, HardState][] = [];
     for (const [group, ready] of readies) {
       group.storage.append(ready.entries);
       const hard = ready.hardState;
+      if (hard !== null && (hard.term !== group.persistedTerm || hard.vote !== group.persistedVote))
+        changed.push([group.group, hard]);
+    }
+    // Every term and vote change of the round in one table write and one fsync.
+    this.wal.saveHardStates(changed);
+    for (const [group, ready] of readies) {
+      const hard = ready.hardState;
       if (hard !== null) {
         if (hard.term !== group.persistedTerm || hard.vote !== group.persistedVote) {
-          this.wal.saveHardState(group.group, hard);
           group.persistedTerm = hard.term;
           group.persistedVote = hard.vote;
           group.persistedCommit = hard.commit;
@@ -647,7 +654,7 @@ export class Member {
     const data = group.stateEncode();
     storage.compact(applied, data, config);
     const term = storage.snapshot().meta.term;
-    this.commitPersist(group);
+    this.commitsPersist([group]);
     this.wal.saveSnapshot(
       group.group,
       { index: applied, term, data: walSnapshotEncode(config, data) },
@@ -657,16 +664,22 @@ export class Member {
     this.logger.debug("member.snapshot_taken", { group: group.group, index: applied });
   }
 
-  /** Writes a group's commit index if it moved since it was last written. */
-  private commitPersist(group: RaftGroup): void {
-    const hard = group.storage.hardState();
-    if (hard.commit <= group.persistedCommit) return;
-    if (hard.commit > Math.max(this.wal.syncedLastIndex(group.group), group.storage.snapshot().meta.index))
-      return;
-    this.wal.saveHardState(group.group, hard);
-    group.persistedTerm = hard.term;
-    group.persistedVote = hard.vote;
-    group.persistedCommit = hard.commit as LogIndex;
+  /** Writes the commit index of every group in `groups` that moved since it was last written. */
+  private commitsPersist(groups: readonly RaftGroup[]): void {
+    const changed: [RaftGroup, HardState][] = [];
+    for (const group of groups) {
+      const hard = group.storage.hardState();
+      if (hard.commit <= group.persistedCommit) continue;
+      const durable = Math.max(this.wal.syncedLastIndex(group.group), group.storage.snapshot().meta.index);
+      if (hard.commit > durable) continue;
+      changed.push([group, hard]);
+    }
+    this.wal.saveHardStates(changed.map(([group, hard]) => [group.group, hard]));
+    for (const [group, hard] of changed) {
+      group.persistedTerm = hard.term;
+      group.persistedVote = hard.vote;
+      group.persistedCommit = hard.commit;
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -25,13 +25,15 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 /** Most bytes of a vote (a NodeId) in UTF-8. */
 const voteBytesMax = 1024;
 
-function u64Set(view: DataView, offset: number, value: number): void {
+/** Writes a safe integer as a big-endian u64. */
+export function u64Set(view: DataView, offset: number, value: number): void {
   assert(Number.isSafeInteger(value) && value >= 0);
   view.setUint32(offset, Math.floor(value / 0x1_0000_0000), false);
   view.setUint32(offset + 4, value >>> 0, false);
 }
 
-function u64Get(view: DataView, offset: number): number {
+/** Reads a big-endian u64 written by {@link u64Set}. */
+export function u64Get(view: DataView, offset: number): number {
   return view.getUint32(offset, false) * 0x1_0000_0000 + view.getUint32(offset + 4, false);
 }
 

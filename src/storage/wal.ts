@@ -3,7 +3,9 @@
 // positional writes; `sync()` makes everything appended so far durable with one fdatasync: group
 // commit, which STACK.md measured at 25–35 times the rate of a sync per record. Nothing appended is
 // acknowledged until `sync()` returns. Segments are preallocated with zeros and synced whole before
-// the next one is created; hard state and snapshots are separate files replaced atomically.
+// the next one is created; snapshots are separate files replaced atomically, and every group's hard
+// state lives in one two-slot table (hard_state_table.ts), so any number of term and vote changes
+// cost one fdatasync.
 // Compaction removes whole segments once every record in them is behind its group's snapshot.
 // See wal_recovery.ts for what `open()` accepts, truncates and refuses.
 
@@ -14,13 +16,8 @@ import { LimitExceededError } from "../errors.js";
 import { assert } from "../lib/assert.js";
 import type { GroupId, LogIndex } from "../types.js";
 import { AtomicFileKind, atomicFileWrite } from "./atomic_file.js";
-import {
-  type HardState,
-  hardStateEncode,
-  type Snapshot,
-  type SnapshotRecord,
-  snapshotEncode,
-} from "./hard_state.js";
+import { HardStateTable } from "./hard_state_table.js";
+import { type HardState, type Snapshot, type SnapshotRecord, snapshotEncode } from "./hard_state.js";
 import { crc32 as crc32Portable } from "../lib/bytes.js";
 import {
   type Checksum,
@@ -54,6 +51,8 @@ export interface WalConfig {
   readonly bufferBytesMax: number;
   /** Most groups one member's log serves. */
   readonly groupsMax: number;
+  /** Size of each of the hard-state table's two slots (every group's term, vote and commit). */
+  readonly hardStateSlotBytes: number;
 }
 
 /** Production sizes: 64 MiB segments, 1 MiB write buffer. */
@@ -64,6 +63,7 @@ export function walConfigDefault(folder: string): WalConfig {
     recordPayloadBytesMax: 8 * 1024 * 1024,
     bufferBytesMax: 1024 * 1024,
     groupsMax: 4096,
+    hardStateSlotBytes: 512 * 1024,
   };
 }
 
@@ -151,6 +151,7 @@ export class Wal {
   private syncedOffset = 0;
   private isClosed = false;
   private syncInFlight = false;
+  private hardStateTable: HardStateTable | null = null;
   readonly stats: WalStats = {
     entriesAppended: 0,
     bytesWritten: 0,
@@ -183,6 +184,10 @@ export class Wal {
     const wal = new Wal(disk, config, logger, crc32);
     wal.foldersEnsure();
     const { hardStates, snapshots } = groupFilesLoad(disk, wal.folders, crc32);
+    // Per-group hard-state files are what versions before the table wrote; the table supersedes them.
+    const opened = HardStateTable.open(disk, wal.folders.hardState, config.hardStateSlotBytes, crc32);
+    wal.hardStateTable = opened.table;
+    for (const [group, state] of opened.states) hardStates.set(group, state);
     const scanned = segmentsScan(disk, wal.folders.wal, config.recordPayloadBytesMax, crc32);
     const groups = groupsRecover(scanned, hardStates, snapshots);
     for (const recovered of groups) {
@@ -315,7 +320,24 @@ export class Wal {
    * must be covered by durable entries (or the snapshot), so a restart never commits what it lost.
    */
   saveHardState(group: GroupId, hardState: HardState): void {
+    this.saveHardStates([[group, hardState]]);
+  }
+
+  /**
+   * Replaces the hard states of several groups at once, atomically and durably: one write of the
+   * table and one fdatasync, however many groups changed (an election round, a stop).
+   */
+  saveHardStates(changes: readonly (readonly [GroupId, HardState])[]): void {
     assert(!this.isClosed, "the WAL is closed");
+    if (changes.length === 0) return;
+    for (const [group, hardState] of changes) this.hardStateCheck(group, hardState);
+    for (const [group, hardState] of changes) this.groupState(group).hardState = hardState;
+    const all = new Map<GroupId, HardState>();
+    for (const [group, state] of this.groups) if (state.hardState !== null) all.set(group, state.hardState);
+    this.hardStateTable!.write(all);
+  }
+
+  private hardStateCheck(group: GroupId, hardState: HardState): void {
     const state = this.groupState(group);
     const previous = state.hardState;
     if (previous !== null) {
@@ -331,15 +353,6 @@ export class Wal {
       hardState.commit <= Math.max(state.syncedLastIndex, state.snapshotIndex),
       `group ${group}: commit ${hardState.commit} is ahead of the durable log`,
     );
-    atomicFileWrite(
-      this.disk,
-      this.folders.hardState,
-      groupFileName(group),
-      AtomicFileKind.HardState,
-      hardStateEncode(hardState),
-      this.crc32,
-    );
-    state.hardState = hardState;
   }
 
   /**

@@ -20,6 +20,7 @@ const config: WalConfig = {
   recordPayloadBytesMax: 1024,
   bufferBytesMax: 2048,
   groupsMax: 16,
+  hardStateSlotBytes: 4096,
 };
 
 function entries(first: number, count: number, termValue: number, tag = 0): WalEntry[] {
@@ -261,11 +262,45 @@ describe("Wal corruption", () => {
     expect(recovered(reopen(disk).recovery, groupId(1))?.entries).toEqual(entries(1, 89, 1));
   });
 
-  it("refuses a rotten hard state file", () => {
+  it("refuses a hard-state table whose two copies are both damaged", () => {
     const disk = freshDisk();
     synced(disk, 1, 2);
-    flip(disk, "member/hard_state/0000000001.bin", 20);
+    const { wal } = reopen(disk);
+    wal.saveHardState(groupId(1), { term: term(2), vote: null, commit: logIndex(3) });
+    // Rot in the newest copy (slot 1) looks like a torn write: the previous table comes back.
+    flip(disk, "member/hard_state/table.bin", config.hardStateSlotBytes + 30);
+    expect(recovered(reopen(disk).recovery, groupId(1))?.hardState).toEqual({
+      term: 1,
+      vote: null,
+      commit: 2,
+    });
+    flip(disk, "member/hard_state/table.bin", 30);
     expect(() => reopen(disk)).toThrow(CorruptError);
+  });
+
+  it("keeps the previous hard states when the newest table write is torn, and writes around it", () => {
+    const disk = freshDisk();
+    synced(disk, 1, 2);
+    const { wal } = reopen(disk);
+    wal.saveHardStates([
+      [groupId(1), { term: term(2), vote: nodeId("n2"), commit: logIndex(3) }],
+      [groupId(2), { term: term(5), vote: null, commit: logIndex(0) }],
+    ]);
+    // The newest copy is slot 1: cut its last bytes as a torn write would.
+    const slot1 = config.hardStateSlotBytes;
+    disk.truncate("member/hard_state/table.bin", disk.size("member/hard_state/table.bin") - 3);
+    disk.sync("member/hard_state/table.bin");
+    const again = reopen(disk);
+    expect(recovered(again.recovery, groupId(1))?.hardState).toEqual({ term: 1, vote: null, commit: 2 });
+    expect(recovered(again.recovery, groupId(2))).toBeUndefined();
+    // The next write goes to the damaged slot, never over the only valid copy.
+    again.wal.saveHardState(groupId(1), { term: term(3), vote: null, commit: logIndex(4) });
+    expect(disk.size("member/hard_state/table.bin")).toBeGreaterThan(slot1);
+    expect(recovered(reopen(disk).recovery, groupId(1))?.hardState).toEqual({
+      term: 3,
+      vote: null,
+      commit: 4,
+    });
   });
 
   it("removes a last segment whose header never became durable", () => {

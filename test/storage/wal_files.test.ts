@@ -1,7 +1,8 @@
 // Goal (TESTING.md T11c): the WAL keeps its promises over real files, not only over the simulated
 // disk: a tail cut or overwritten by hand is truncated on reopen and never applied, acknowledged
 // entries survive, damage to a segment that is not the last is CorruptError, and a leftover
-// temporary file from an interrupted hard-state replacement is ignored. Method: NodeDisk in a
+// temporary file from an interrupted hard-state replacement is ignored, and the per-group hard-state
+// files of earlier versions are still read. Method: NodeDisk in a
 // fresh temporary folder; the model workload of wal_model.ts stopped at a random call, its
 // unsynced tail damaged with node:fs, then reopened and checked against the model.
 
@@ -12,7 +13,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { CorruptError } from "../../src/errors.js";
 import { Prng } from "../../src/lib/prng.js";
 import { NodeDisk } from "../../src/platform/node/node_disk.js";
+import { AtomicFileKind, atomicFileWrite } from "../../src/storage/atomic_file.js";
+import { hardStateEncode } from "../../src/storage/hard_state.js";
 import { Wal } from "../../src/storage/wal.js";
+import { crc32 } from "../../src/lib/bytes.js";
 import { groupId, logIndex, term } from "../../src/types.js";
 import { crashConfig, recoveryCheckOn, workloadGenerate, workloadRunPrefix } from "./wal_model.js";
 
@@ -85,20 +89,31 @@ describe("WAL over real files", () => {
     expect(() => Wal.open(new NodeDisk({ root, descriptorsOpenMax: 8 }), crashConfig)).toThrow(CorruptError);
   });
 
-  it("ignores a temporary file left by an interrupted hard-state replacement", () => {
+  it("reads the per-group hard-state files of earlier versions, ignoring a leftover temporary file", () => {
     const root = freshRoot();
     const disk = new NodeDisk({ root, descriptorsOpenMax: 8 });
     const { wal } = Wal.open(disk, crashConfig);
     wal.append(groupId(2), [{ index: logIndex(1), term: term(4), payload: Uint8Array.of(1) }]);
     wal.sync();
-    wal.saveHardState(groupId(2), { term: term(4), vote: null, commit: logIndex(1) });
+    wal.close();
+    // What a version before the hard-state table wrote for group 2, and a replacement cut short.
+    const folder = `${crashConfig.folder}/hard_state`;
+    const legacy = hardStateEncode({ term: term(4), vote: null, commit: logIndex(1) });
+    atomicFileWrite(disk, folder, "0000000002.bin", AtomicFileKind.HardState, legacy, crc32);
     disk.close();
-    const temporary = join(root, crashConfig.folder, "hard_state", "0000000002.bin.tmp");
-    writeFileSync(temporary, Uint8Array.of(1, 2, 3, 4, 5));
+    writeFileSync(join(root, folder, "0000000002.bin.tmp"), Uint8Array.of(1, 2, 3, 4, 5));
     const reopened = new NodeDisk({ root, descriptorsOpenMax: 8 });
-    const { recovery } = Wal.open(reopened, crashConfig);
+    const { recovery, wal: again } = Wal.open(reopened, crashConfig);
     expect(recovery.groups[0]?.hardState).toEqual({ term: 4, vote: null, commit: 1 });
-    expect(reopened.list(`${crashConfig.folder}/hard_state`)).toEqual(["0000000002.bin"]);
+    expect(reopened.list(folder)).toEqual(["0000000002.bin", "table.bin"]);
+    // The table supersedes the old file from its first write on.
+    again.saveHardState(groupId(2), { term: term(5), vote: null, commit: logIndex(1) });
+    again.close();
+    expect(Wal.open(reopened, crashConfig).recovery.groups[0]?.hardState).toEqual({
+      term: 5,
+      vote: null,
+      commit: 1,
+    });
     reopened.close();
   });
 });

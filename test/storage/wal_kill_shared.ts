@@ -9,6 +9,7 @@ export const killConfig: WalConfig = {
   recordPayloadBytesMax: 4 * 1024,
   bufferBytesMax: 16 * 1024,
   groupsMax: 4,
+  hardStateSlotBytes: 4096,
 };
 
 /** The payload of entry `index`: its own index, so any misplaced or altered entry shows. */

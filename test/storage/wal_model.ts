@@ -52,6 +52,7 @@ export const crashConfig: WalConfig = {
   recordPayloadBytesMax: 256,
   bufferBytesMax: 1024,
   groupsMax: 8,
+  hardStateSlotBytes: 4096,
 };
 
 interface GroupModel {
@@ -403,7 +404,7 @@ export function secondLifeCheck(disk: SimDisk, prng: Prng): string | null {
   for (const group of second.recovery.groups) {
     const before = baseline.get(group.group);
     if (!hardStateEqual(before?.hardState, group.hardState))
-      return `group ${group.group}: hard state changed`;
+      return `group ${group.group}: hard state changed ${JSON.stringify(before?.hardState)} -> ${JSON.stringify(group.hardState)}`;
     if (!snapshotEqual(before?.snapshot, group.snapshot)) return `group ${group.group}: snapshot changed`;
     const range = states.slice(ackedState);
     if (!range.some((state) => entriesEqual(state.get(group.group) ?? [], group.entries))) {
