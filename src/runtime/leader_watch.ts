@@ -14,9 +14,10 @@
 // the close is cheap when it is wrong: a follower that forgets a live leader only pre-votes, and
 // the other followers, which still hear the leader, refuse that pre-vote (leader stickiness under
 // CheckQuorum), so no term changes and the leader's next heartbeat restores the follower. A false
-// signal costs an election only if a quorum of followers lose their connections to a live leader
-// at once, and then that leader could not commit through them anyway. Connections replaced by a
-// duplicate are never reported (TcpTransport), and lease reads turn the signal off in the core.
+// signal costs one election only if followers making up a quorum of the voters (both followers of
+// three, three of five) lose their connections to a live leader at once, and then that leader could
+// not commit through them anyway. Connections replaced by a duplicate are never reported
+// (TcpTransport), and lease reads turn the signal off in the core.
 
 import type { Logger } from "../env/logger.js";
 import type { Transport } from "../env/transport.js";
