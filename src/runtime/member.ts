@@ -498,6 +498,7 @@ export class Member {
       if (this.wal.syncing) {
         this.messagesTake();
         this.outboxFlush();
+        this.committedTake();
         return;
       }
       if (!this.readyRound()) return;
@@ -506,6 +507,24 @@ export class Member {
 
   private messagesTake(): void {
     for (const group of this.groups.values()) this.outboxAdd(group.group, group.node.takeMessages());
+  }
+
+  /**
+   * While the round's sync is in flight: applies and answers what committed meanwhile (a quorum
+   * holds it durably), and serves reads whose round was confirmed, so neither waits for this
+   * member's own fsync of newer entries. The outstanding Ready's committed entries were applied
+   * when it was taken (readyRound), which takeCommittedEntries requires.
+   */
+  private committedTake(): void {
+    for (const group of this.groups.values()) {
+      for (const entry of group.node.takeCommittedEntries()) {
+        if (entry.index <= group.appliedIndex) continue;
+        this.clients.applied(group, group.apply(entry));
+      }
+      for (const read of group.node.takeReadStates())
+        this.clients.readIndexKnown(group, read.requestId, read.index);
+      this.clients.readsServe(group);
+    }
   }
 
   /**

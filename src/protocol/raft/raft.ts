@@ -294,7 +294,7 @@ export class RaftNode {
     if (this.replication.hasPending()) return true;
     if (this.log.unstableSnapshot !== null || this.log.hasUnstableEntries()) return true;
     if (this.hardStateChanged() || this.softStateChanged()) return true;
-    return this.log.unstableSnapshot === null && this.log.applied < this.log.committed;
+    return this.log.hasCommittedToApply();
   }
 
   /** Takes the next batch of work. The caller must advance(ready) before taking another. */
@@ -309,7 +309,7 @@ export class RaftNode {
       entries: this.log.unstableEntries(),
       snapshot: this.log.unstableSnapshot,
       messages: this.outbox,
-      committedEntries: this.log.nextCommittedEntries(this.config.committedBytesPerReadyMax),
+      committedEntries: this.log.takeCommittedEntries(this.config.committedBytesPerReadyMax),
       readStates: this.readStates,
     };
     if (softState !== null) this.reportedSoftState = softState;
@@ -332,6 +332,26 @@ export class RaftNode {
     return taken;
   }
 
+  /**
+   * Takes the entries committed since the last Ready, to apply while that Ready's writes are still
+   * in flight (a pipelined driver: its fsync on a thread pool, its answers not waiting for it).
+   * They are as safe to apply as a Ready's: a quorum holds them durably. Call only once the
+   * outstanding Ready's committed entries are applied, and apply these at once, in order.
+   */
+  takeCommittedEntries(): Entry[] {
+    const entries = this.log.takeCommittedEntries(this.config.committedBytesPerReadyMax);
+    const last = entries[entries.length - 1];
+    if (last !== undefined) this.log.appliedTo(last.index);
+    return entries;
+  }
+
+  /** Takes the read states confirmed since the last Ready (for the same pipelined drivers). */
+  takeReadStates(): ReadState[] {
+    const taken = this.readStates;
+    this.readStates = [];
+    return taken;
+  }
+
   /** Acknowledges that `ready` was persisted, sent and applied. Releases the responses it held back. */
   advance(ready: Ready): void {
     assert(this.outstanding === ready, "advance() takes the Ready last returned");
@@ -340,6 +360,7 @@ export class RaftNode {
     if (ready.snapshot !== null) {
       this.log.stableSnapshotTo(ready.snapshot.meta.index);
       if (ready.snapshot.meta.index > this.log.applied) this.log.applied = ready.snapshot.meta.index;
+      if (ready.snapshot.meta.index > this.log.applying) this.log.applying = ready.snapshot.meta.index;
     }
     const lastEntry = ready.entries[ready.entries.length - 1];
     if (lastEntry !== undefined) this.log.stableTo(lastEntry.index, lastEntry.term);

@@ -16,6 +16,8 @@ export function entryBytes(entry: Entry): number {
 export class RaftLog {
   committed: LogIndex;
   applied: LogIndex;
+  /** The last committed index handed out for applying (by a Ready, or taken early); ≥ applied. */
+  applying: LogIndex;
   /** A snapshot received from the leader and not yet persisted. */
   unstableSnapshot: Snapshot | null = null;
   /** Entries not yet persisted; unstable[0] has index `unstableOffset`. */
@@ -29,6 +31,7 @@ export class RaftLog {
     this.committed = storage.hardState().commit;
     const snapshotIndex = storage.firstIndex() - 1;
     this.applied = Math.max(appliedIndex, snapshotIndex) as LogIndex;
+    this.applying = this.applied;
     this.unstableOffset = (storage.lastIndex() + 1) as LogIndex;
     assert(this.committed <= storage.lastIndex(), "hard state commit beyond the durable log");
     assert(this.applied <= this.committed || this.applied === snapshotIndex, "applied beyond commit");
@@ -176,17 +179,29 @@ export class RaftLog {
     return this.unstableSnapshot ?? this.storage.snapshot();
   }
 
-  /** Committed entries not yet handed out for applying, at most `bytesMax` bytes (at least one). */
-  nextCommittedEntries(bytesMax: number): Entry[] {
+  /**
+   * Hands out the committed entries not handed out yet, at most `bytesMax` bytes (at least one):
+   * the caller applies them, in order, before it hands out more.
+   */
+  takeCommittedEntries(bytesMax: number): Entry[] {
     if (this.unstableSnapshot !== null) return [];
-    const low = Math.max(this.applied + 1, this.firstIndex()) as LogIndex;
+    const low = Math.max(this.applying + 1, this.firstIndex()) as LogIndex;
     if (low > this.committed) return [];
-    return this.entries(low, (this.committed + 1) as LogIndex, bytesMax);
+    const entries = this.entries(low, (this.committed + 1) as LogIndex, bytesMax);
+    const last = entries[entries.length - 1];
+    if (last !== undefined) this.applying = last.index;
+    return entries;
+  }
+
+  /** Whether committed entries wait to be handed out. */
+  hasCommittedToApply(): boolean {
+    return this.unstableSnapshot === null && this.applying < this.committed;
   }
 
   appliedTo(index: LogIndex): void {
     assert(index <= this.committed, `applied ${index} beyond commit ${this.committed}`);
     if (index > this.applied) this.applied = index;
+    if (index > this.applying) this.applying = index;
   }
 }
 
