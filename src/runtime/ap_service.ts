@@ -71,9 +71,7 @@ export class ApService {
   private readonly replicaOfNode = new Map<NodeId, ReplicaId>();
   private readonly nodeOfReplica = new Map<ReplicaId, NodeId>();
   private readonly prng: Prng;
-  /** Per partition: the store's Merkle root when it was last saved (or found too large). */
-  private readonly savedRoots = new Map<PartitionId, number>();
-  /** Partitions whose store may have changed since their last save. */
+  /** Partitions whose store may have changed since the last save. */
   private readonly unsaved = new Set<PartitionId>();
   /** Whether the last save failed or was skipped, so the failure is logged once. */
   private saveFailing = false;
@@ -147,53 +145,39 @@ export class ApService {
       if (replicator.store.join(key, state) === "wrong-type")
         logger.warn("ap.load_wrong_type", { partition, key });
     }
-    replicator.store.refresh();
-    this.savedRoots.set(partition, replicator.store.tree.root);
   }
 
   /**
-   * Saves the stores of every partition, in one file, when one changed since the last save (the
-   * member calls it at graceful stop; tick() calls it once per save interval).
+   * Saves the stores of every partition, in one file, when a local write or a state-carrying
+   * message may have changed one since the last save (the member calls it at graceful stop; tick()
+   * calls it once per save interval). It does not compare Merkle roots to skip a save: refreshing
+   * the tree every interval cost more than the rare save it spared.
    */
   save(): void {
     if (this.persist === null || this.unsaved.size === 0) return;
-    const roots = new Map<PartitionId, number>();
-    let changed = false;
-    for (const [partition, replicator] of this.replicators) {
-      replicator.store.refresh();
-      const root = replicator.store.tree.root;
-      roots.set(partition, root);
-      // A store that changed and changed back, or saw only acks, has its saved root.
-      if (this.unsaved.has(partition) && this.savedRoots.get(partition) !== root) changed = true;
-    }
+    const changed = [...this.unsaved];
     this.unsaved.clear();
-    if (changed) this.saveAll(this.persist, roots);
-  }
-
-  private saveAll(persist: ApPersistConfig, roots: ReadonlyMap<PartitionId, number>): void {
     const logger = this.host.environment.logger;
     const body = apStoresEncode([...this.replicators].map(([partition, r]) => [partition, r.store] as const));
-    if (body.byteLength > persist.fileBytesMax) {
+    if (body.byteLength > this.persist.fileBytesMax) {
       // Not retried until a store changes again; logged once until a save succeeds.
-      for (const [partition, root] of roots) this.savedRoots.set(partition, root);
       if (!this.saveFailing)
-        logger.warn("ap.save_skipped", { bytes: body.byteLength, limit: persist.fileBytesMax });
+        logger.warn("ap.save_skipped", { bytes: body.byteLength, limit: this.persist.fileBytesMax });
       this.saveFailing = true;
       return;
     }
     try {
-      apStoresSave(persist, body);
+      apStoresSave(this.persist, body);
       // The earlier layout's files are now older than the stores file: drop them.
-      apLegacyRemove(persist, this.legacy);
+      apLegacyRemove(this.persist, this.legacy);
       this.legacy = [];
     } catch (error) {
-      for (const partition of roots.keys()) this.unsaved.add(partition); // Retried next interval.
+      for (const partition of changed) this.unsaved.add(partition); // Retried next interval.
       if (!this.saveFailing)
         logger.warn("ap.save_failed", { reason: error instanceof Error ? error.message : String(error) });
       this.saveFailing = true;
       return;
     }
-    for (const [partition, root] of roots) this.savedRoots.set(partition, root);
     this.saveFailing = false;
   }
 
