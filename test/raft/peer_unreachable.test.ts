@@ -19,7 +19,7 @@ import {
 } from "../../src/protocol/raft/index.js";
 import type { NodeId } from "../../src/types.js";
 
-const seedCount = 150;
+const seedCount = 100;
 const stepsMax = 300;
 const recoveryTicksMax = 400;
 const onlySeed = process.env["SHOAL_SEED"] === undefined ? null : Number(process.env["SHOAL_SEED"]);
