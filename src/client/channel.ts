@@ -19,6 +19,7 @@ import { ClosedError } from "../errors.js";
 import { limitsDefault } from "../limits.js";
 import { NodeClock, TcpTransport, tcpTransportConfigDefault } from "../platform/node/index.js";
 import { silentLogger } from "../env/logger.js";
+import type { SendResult } from "../env/transport.js";
 import type {
   ClientRequest,
   ClientRequestPayload,
@@ -47,6 +48,7 @@ export const channelTuning = {
 interface Waiter {
   readonly to: Address;
   readonly resolve: (response: ClientResponse | null) => void;
+  readonly reject: (error: unknown) => void;
   readonly deadlineMs: number;
 }
 
@@ -107,8 +109,8 @@ export class Channel {
    */
   request(to: Address, request: ClientRequest, waitMs: number): Promise<ClientResponse | null> {
     if (this.isClosed) return Promise.reject(new ClosedError("client"));
-    return new Promise((resolve) => {
-      this.waiters.set(request.requestId, { to, resolve, deadlineMs: Date.now() + waitMs });
+    return new Promise((resolve, reject) => {
+      this.waiters.set(request.requestId, { to, resolve, reject, deadlineMs: Date.now() + waitMs });
       let queued = this.outbox.get(to);
       if (queued === undefined) {
         queued = [];
@@ -159,7 +161,14 @@ export class Channel {
       this.frameSend(to, requests.slice(half));
       return;
     }
-    const sent = encoded.kind === "ok" ? this.transport.send(to, encoded.body) : "full";
+    let sent: SendResult;
+    try {
+      sent = encoded.kind === "ok" ? this.transport.send(to, encoded.body) : "full";
+    } catch (error) {
+      // A malformed address: the caller's error, raised from its operation, not from this turn.
+      for (const request of requests) this.fail(request.requestId, error);
+      return;
+    }
     if (sent === "queued") {
       this.framesSentCount += 1;
       return;
@@ -173,6 +182,14 @@ export class Channel {
     if (waiter === undefined) return;
     this.waiters.delete(requestId);
     waiter.resolve(response);
+  }
+
+  /** Rejects the waiter of `requestId`, if any is still waiting. */
+  private fail(requestId: number, error: unknown): void {
+    const waiter = this.waiters.get(requestId);
+    if (waiter === undefined) return;
+    this.waiters.delete(requestId);
+    waiter.reject(error);
   }
 
   /** Resolves with null every waiter past its deadline; stops the timer when none is left. */

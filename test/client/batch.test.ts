@@ -389,6 +389,18 @@ describe("client channel batching", () => {
     expect(channel.framesSent).toBe(3);
   });
 
+  it("rejects a request to a malformed address with BadInputError, and still serves the others", async () => {
+    const frames: { count: number; bytes: number }[] = [];
+    member = await answeringMember(frames);
+    const secret = new TextEncoder().encode("batch-secret");
+    channel = await Channel.open({ clusterName: "shoal", secret, frameBytesMax: limits.frameBytesMax });
+    const routing = (): ClientRequest => ({ type: "routing", requestId: channel!.nextRequestId() });
+    const bad = channel.request("no-port" as Address, routing(), 1_000);
+    const good = channel.request(member.localAddress, routing(), 1_000);
+    await expect(bad).rejects.toMatchObject({ code: "BAD_INPUT" });
+    expect(await good).toMatchObject({ type: "result" });
+  });
+
   it("splits a batch too large for one frame into frames that fit, every request answered", async () => {
     const frames: { count: number; bytes: number }[] = [];
     member = await answeringMember(frames);
