@@ -26,7 +26,8 @@ function stripComments(text: string): string {
 
 function importsOf(text: string): string[] {
   const specifiers: string[] = [];
-  const pattern = /(?:import|export)\s[^;]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+  // `from` must follow a space or a brace, so a string such as `"from" | "to"` in a type is no import.
+  const pattern = /(?:import|export)\s[^;]*?[\s}]from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
   for (const match of text.matchAll(pattern)) specifiers.push((match[1] ?? match[2])!);
   return specifiers;
 }
