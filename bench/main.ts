@@ -348,7 +348,7 @@ async function failover(
   ];
   const notes = [
     `${runs} run(s) per system, ${failoverLimits.writers} writers on one key; median kept.`,
-    "Shoal: 50 ms ticks, heartbeats every 100 ms, elections after 500–1000 ms (its defaults).",
+    "Shoal: 50 ms ticks, heartbeats every 100 ms, elections after 500–1000 ms (its defaults); a follower whose connection to its leader closes campaigns after 1–3 ticks (runtime/leader_watch.ts), and SIGKILL closes the leader's sockets at once, so a silent failure (power loss, partition) would wait the election timeout instead.",
   ];
   let etcd: EtcdCluster | null = null;
   let client: Etcd3 | null = null;
