@@ -8,7 +8,7 @@
 
 import { execFile } from "node:child_process";
 import { type LoadResult, runLoad } from "./load.js";
-import type { EtcdCluster, ShoalCluster } from "./peers.js";
+import { type EtcdCluster, type ShoalCluster, waitFor } from "./peers.js";
 import type { ProgressSink, Target } from "./scenarios.js";
 
 /** Bounds of the stability run; units last. */
@@ -21,6 +21,8 @@ export const stabilityLimits = {
   statusTimeoutMs: 2_000,
   /** Keys the load draws from. */
   keys: 1_000,
+  /** Longest the readings before and after the run are retried while a member does not answer. */
+  statusRetryMs: 15_000,
 } as const;
 
 /** One group's term and leader at one reading. */
@@ -50,6 +52,8 @@ export interface StabilityOutcome {
   readonly readings: number;
   readonly unreadable: number;
   readonly transfers: number;
+  /** Every term move seen between readings: group, seconds into the run, old and new term. */
+  readonly termMoves: readonly { group: string; atS: number; from: number; to: number }[];
 }
 
 /** Term changes per group from `before` to `after` (groups missing on either side are skipped). */
@@ -69,10 +73,18 @@ export function spuriousElections(outcome: StabilityOutcome): number {
   return Math.max(0, total - outcome.transfers);
 }
 
+/** Reads every group's term, retrying unreadable moments for up to `statusRetryMs`. */
 async function readRequired(system: StabilitySystem): Promise<ReadonlyMap<string, GroupReading>> {
-  const reading = await system.read();
-  if (reading === null || reading.size === 0) throw new Error(`${system.name}: cannot read group terms`);
-  return reading;
+  let reading: ReadonlyMap<string, GroupReading> | null = null;
+  await waitFor(
+    `${system.name}: every group's term`,
+    async () => {
+      reading = await system.read();
+      return reading !== null && reading.size > 0;
+    },
+    stabilityLimits.statusRetryMs,
+  );
+  return reading as unknown as ReadonlyMap<string, GroupReading>;
 }
 
 /** Runs the load on every system at once for `durationMs`, reading terms every sample interval. */
@@ -86,6 +98,8 @@ export async function runStability(
   const transfersBefore = await Promise.all(systems.map((s) => s.transfers()));
   const previous = befores.map((b) => new Map(b));
   const leaderChanges = systems.map(() => new Map<string, number>());
+  const termMoves = systems.map((): StabilityOutcome["termMoves"][number][] => []);
+  const started = performance.now();
   const unreadable = systems.map(() => 0);
   let readings = 0;
   const sample = async (): Promise<void> => {
@@ -99,9 +113,19 @@ export async function runStability(
         }
         for (const [group, reading] of now) {
           const last = previous[i]?.get(group);
-          if (last !== undefined && reading.leader !== null && last.leader !== reading.leader)
+          if (last !== undefined && reading.term > last.term) {
+            const atS = Math.round((performance.now() - started) / 1_000);
+            termMoves[i]?.push({ group, atS, from: last.term, to: reading.term });
+            progress(
+              `stability: ${system.name} ${group} term ${last.term}→${reading.term} at ${atS} s`,
+              true,
+            );
+          }
+          if (last?.leader != null && reading.leader !== null && last.leader !== reading.leader)
             leaderChanges[i]?.set(group, (leaderChanges[i]?.get(group) ?? 0) + 1);
-          if (reading.leader !== null) previous[i]?.set(group, reading);
+          // The term always moves on; a reading without a leader keeps the last leader known.
+          const leader = reading.leader ?? last?.leader ?? null;
+          previous[i]?.set(group, { term: Math.max(reading.term, last?.term ?? 0), leader });
         }
       }),
     );
@@ -110,7 +134,6 @@ export async function runStability(
   const timer = setInterval(() => {
     sampling = sampling.then(sample);
   }, stabilityLimits.sampleMs);
-  const started = performance.now();
   const loads = await Promise.all(
     systems.map((system, i) =>
       runLoad(
@@ -158,6 +181,7 @@ export async function runStability(
     readings,
     unreadable: unreadable[i] ?? 0,
     transfers: (transfersAfter[i] ?? 0) - (transfersBefore[i] ?? 0),
+    termMoves: termMoves[i] ?? [],
   }));
 }
 
@@ -259,9 +283,10 @@ export function stabilityMarkdown(outcomes: readonly StabilityOutcome[], notes: 
       const before = outcome.before.get(group)?.term ?? 0;
       return `${group} ${before}→${before + change}`;
     });
+    const moves = outcome.termMoves.map((m) => `${m.group} ${m.from}→${m.to} by ${m.atS} s`);
     lines.push(
       "",
-      `${outcome.name}: ${outcome.readings} readings, ${outcome.unreadable} unreadable; terms moved in ${moved.length} of ${outcome.before.size} group(s)${detail.length > 0 ? `: ${detail.join(", ")}` : ""}. Load p50 ${outcome.load.p50Ms.toFixed(2)} ms, p99 ${outcome.load.p99Ms.toFixed(2)} ms, max ${outcome.load.maxMs.toFixed(0)} ms${outcome.load.firstError === null ? "" : `; first error: ${outcome.load.firstError}`}.`,
+      `${outcome.name}: ${outcome.readings} readings, ${outcome.unreadable} unreadable; terms moved in ${moved.length} of ${outcome.before.size} group(s)${detail.length > 0 ? `: ${detail.join(", ")}` : ""}${moves.length > 0 ? ` (seen: ${moves.join(", ")})` : ""}. Load p50 ${outcome.load.p50Ms.toFixed(2)} ms, p99 ${outcome.load.p99Ms.toFixed(2)} ms, max ${outcome.load.maxMs.toFixed(0)} ms${outcome.load.firstError === null ? "" : `; first error: ${outcome.load.firstError}`}.`,
     );
   }
   return lines.join("\n");

@@ -210,6 +210,9 @@ describe("stability run", () => {
     expect(text).toMatch(/\| steady \| 2 \| 0 \| 0 \| 0 \| [\d,]+ \| 0 \| PASS \|/);
     expect(text).toMatch(/\| moved \| 2 \| 2 \| 1 \| 1 \| [\d,]+ \| 0 \| FAIL \(1 spurious\) \|/);
     expect(text).toContain("g1 3→5");
+    expect(outcomes[0]?.termMoves).toEqual([]);
+    expect(outcomes[1]?.termMoves.map((m) => [m.group, m.from, m.to])).toEqual([["g1", 3, 5]]);
+    expect(outcomes[1]?.leaderChanges.get("g1")).toBe(1);
   });
 });
 
