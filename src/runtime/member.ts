@@ -66,6 +66,7 @@ export class Member {
   readonly nodeId: NodeId;
   readonly stats: MemberStats = {
     ticks: 0,
+    passes: 0,
     framesReceived: 0,
     framesDropped: 0,
     framesInvalid: 0,
@@ -251,6 +252,7 @@ export class Member {
     this.environment.clock.after(0, () => {
       this.processScheduled = false;
       if (this.isStopped) return;
+      this.stats.passes += 1;
       this.inboundDrain();
       this.readyAll();
       this.outboxFlush();

@@ -23,6 +23,8 @@ export interface MemberHooks {
 /** Counters for the admin API and tests. */
 export interface MemberStats {
   ticks: number;
+  /** Passes of step, persist and send run between ticks because frames arrived. */
+  passes: number;
   framesReceived: number;
   framesDropped: number;
   framesInvalid: number;
