@@ -23,6 +23,10 @@ export const stabilityLimits = {
   keys: 1_000,
   /** Longest the readings before and after the run are retried while a member does not answer. */
   statusRetryMs: 15_000,
+  /** Before the run, terms, leaders and transfers must stay unchanged this long (leader balancing done). */
+  settleQuietMs: 3_000,
+  /** Longest the bench waits for that quiet. */
+  settleMsMax: 120_000,
 } as const;
 
 /** One group's term and leader at one reading. */
@@ -87,15 +91,49 @@ async function readRequired(system: StabilitySystem): Promise<ReadonlyMap<string
   return reading as unknown as ReadonlyMap<string, GroupReading>;
 }
 
+/** Terms, leaders and transfer count as one comparable text, or null when unreadable. */
+async function fingerprint(system: StabilitySystem): Promise<string | null> {
+  const transfers = await system.transfers();
+  const reading = await system.read();
+  if (reading === null || reading.size === 0) return null;
+  const groups = [...reading].sort(([a], [b]) => a.localeCompare(b));
+  return `${transfers}|${groups.map(([g, r]) => `${g}:${r.term}:${r.leader}`).join(",")}`;
+}
+
+/**
+ * Waits until `system` is quiet: two readings {@link stabilityLimits.settleQuietMs} apart agree on
+ * every term, leader and the transfer count. A cluster that just formed still moves leaders to
+ * their preferred members; the run measures the steady state after that.
+ */
+export async function settleStability(
+  system: StabilitySystem,
+  quietMs: number = stabilityLimits.settleQuietMs,
+): Promise<void> {
+  let last: string | null = null;
+  await waitFor(
+    `${system.name} to keep its terms and leaders for ${quietMs} ms`,
+    async () => {
+      const now = await fingerprint(system);
+      const quiet = now !== null && now === last;
+      last = now;
+      if (!quiet) await new Promise((resolve) => setTimeout(resolve, quietMs));
+      return quiet;
+    },
+    stabilityLimits.settleMsMax,
+  );
+}
+
 /** Runs the load on every system at once for `durationMs`, reading terms every sample interval. */
 export async function runStability(
   systems: readonly StabilitySystem[],
   durationMs: number,
   seed: number,
   progress: ProgressSink,
+  quietMs: number = stabilityLimits.settleQuietMs,
 ): Promise<StabilityOutcome[]> {
-  const befores = await Promise.all(systems.map(readRequired));
+  await Promise.all(systems.map((system) => settleStability(system, quietMs)));
   const transfersBefore = await Promise.all(systems.map((s) => s.transfers()));
+  const befores = await Promise.all(systems.map(readRequired));
   const previous = befores.map((b) => new Map(b));
   const leaderChanges = systems.map(() => new Map<string, number>());
   const termMoves = systems.map((): StabilityOutcome["termMoves"][number][] => []);

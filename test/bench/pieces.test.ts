@@ -12,6 +12,7 @@ import { type Cell, resultsMarkdown, type Scenario, scenarioMarkdown } from "../
 import {
   runStability,
   type StabilitySystem,
+  settleStability,
   spuriousElections,
   stabilityMarkdown,
 } from "../../bench/stability.js";
@@ -167,33 +168,35 @@ describe("SWIM detection timer", () => {
   });
 });
 
+/** A fake whose clock starts with the load (the settle before it sees a quiet system). */
 function fakeStability(
   name: string,
   termAfter: (elapsedMs: number) => number,
   transfers: number,
 ): StabilitySystem {
-  const start = performance.now();
+  let start = Number.POSITIVE_INFINITY;
+  const loaded = async (): Promise<void> => {
+    start = Math.min(start, performance.now());
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  const elapsed = (): number => Math.max(0, performance.now() - start);
   return {
     name,
     target: {
       name,
       ops: {
-        put: async () => {
-          await new Promise((resolve) => setImmediate(resolve));
-        },
-        get: async () => {
-          await new Promise((resolve) => setImmediate(resolve));
-        },
+        put: loaded,
+        get: loaded,
       },
     },
     read: async () => {
-      const term = termAfter(performance.now() - start);
+      const term = termAfter(elapsed());
       return new Map([
         ["g0", { term: 2, leader: "a" }],
         ["g1", { term, leader: term > 3 ? "b" : "a" }],
       ]);
     },
-    transfers: async () => (performance.now() - start > 100 ? transfers : 0),
+    transfers: async () => (elapsed() > 100 ? transfers : 0),
   };
 }
 
@@ -201,7 +204,7 @@ describe("stability run", () => {
   it("counts term changes per group, discounts counted transfers, and says PASS or FAIL", async () => {
     const steady = fakeStability("steady", () => 3, 0);
     const moved = fakeStability("moved", (ms) => (ms > 100 ? 5 : 3), 1);
-    const outcomes = await runStability([steady, moved], 300, 1, () => undefined);
+    const outcomes = await runStability([steady, moved], 300, 1, () => undefined, 20);
     expect(outcomes.map((o) => o.load.ops > 0)).toEqual([true, true]);
     expect(spuriousElections(outcomes[0]!)).toBe(0);
     expect(outcomes[1]?.transfers).toBe(1);
@@ -213,6 +216,24 @@ describe("stability run", () => {
     expect(outcomes[0]?.termMoves).toEqual([]);
     expect(outcomes[1]?.termMoves.map((m) => [m.group, m.from, m.to])).toEqual([["g1", 3, 5]]);
     expect(outcomes[1]?.leaderChanges.get("g1")).toBe(1);
+  });
+});
+
+describe("stability settle", () => {
+  it("waits until terms, leaders and transfers stop moving before the run starts", async () => {
+    const created = performance.now();
+    const settling: StabilitySystem = {
+      name: "settling",
+      target: { name: "settling", ops: {} },
+      // Leader balancing moves the term every 10 ms for the first 150 ms, then stops.
+      read: async () => {
+        const term = 1 + Math.floor(Math.min(150, performance.now() - created) / 10);
+        return new Map([["g1", { term, leader: `n${term % 3}` }]]);
+      },
+      transfers: async () => Math.floor(Math.min(150, performance.now() - created) / 10),
+    };
+    await settleStability(settling, 40);
+    expect(performance.now() - created).toBeGreaterThanOrEqual(150);
   });
 });
 
