@@ -314,7 +314,7 @@ async function stability(
   if (cluster === null) throw new Error("stability needs the Shoal cluster");
   const list = [shoalStability(cluster, systems.shoal)];
   const notes = [
-    `${durationMs / 1_000} s of load at c=${stabilityLimits.concurrency} per system (half puts of 100-byte values, half linearizable gets, ${stabilityLimits.keys} keys), every system loaded at once; terms and leaders read before, every ${stabilityLimits.sampleMs / 1_000} s, and after.`,
+    `${durationMs / 1_000} s of load at c=${stabilityLimits.concurrency} per system (half puts of 100-byte values, half linearizable gets, ${stabilityLimits.keys} keys), every system loaded at once; the run starts once every term, leader and the transfer count held for ${stabilityLimits.settleQuietMs / 1_000} s (leader balancing after formation done); terms and leaders read then, every ${stabilityLimits.sampleMs / 1_000} s, and after.`,
     "Shoal: 3 members, 50 ms ticks, heartbeats every 100 ms, elections after 500–1000 ms; a leadership transfer by leader balancing raises a term on purpose and is counted apart (PASS: term changes ≤ transfers).",
   ];
   if (systems.etcdCluster !== null && systems.etcd.unavailable === undefined && hasProgram("etcdctl")) {
