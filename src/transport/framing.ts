@@ -19,6 +19,14 @@ export type DecodeResult =
   | { readonly kind: "frames"; readonly frames: Uint8Array[] }
   | { readonly kind: "error"; readonly error: FrameError };
 
+/** The outcome of {@link FrameDecoder.next}: one whole frame, none complete yet, or an error. */
+export type NextResult =
+  | { readonly kind: "frame"; readonly frame: Uint8Array }
+  | { readonly kind: "none" }
+  | { readonly kind: "error"; readonly error: FrameError };
+
+const none: NextResult = { kind: "none" };
+
 /** Describes a frame error in one line, for the single log line of a closed connection. */
 export function describeFrameError(error: FrameError): string {
   switch (error.kind) {
@@ -75,27 +83,43 @@ export class FrameDecoder {
 
   /** Adds `chunk` (which the decoder may keep a reference to) and returns every whole frame. */
   push(chunk: Uint8Array): DecodeResult {
-    if (this.failure !== null) return { kind: "error", error: this.failure };
-    if (chunk.byteLength > 0) {
-      this.chunks.push(chunk);
-      this.bytesBuffered += chunk.byteLength;
-    }
+    this.append(chunk);
     const frames: Uint8Array[] = [];
-    while (this.bytesBuffered >= frameHeaderBytes) {
-      const payloadBytes = this.peekLength();
-      if (payloadBytes === 0) return this.fail({ kind: "frame-empty" });
-      const frameBytes = frameHeaderBytes + payloadBytes;
-      if (frameBytes > this.frameBytesMax) {
-        return this.fail({ kind: "frame-too-large", frameBytes, frameBytesMax: this.frameBytesMax });
-      }
-      if (this.bytesBuffered < frameBytes) break;
-      this.consume(frameHeaderBytes);
-      frames.push(this.consume(payloadBytes));
+    for (;;) {
+      const next = this.next();
+      if (next.kind === "error") return next;
+      if (next.kind === "none") return { kind: "frames", frames };
+      frames.push(next.frame);
     }
-    return { kind: "frames", frames };
   }
 
-  private fail(error: FrameError): DecodeResult {
+  /** Adds `chunk` (which the decoder may keep a reference to) without decoding; see {@link next}. */
+  append(chunk: Uint8Array): void {
+    if (this.failure !== null || chunk.byteLength === 0) return;
+    this.chunks.push(chunk);
+    this.bytesBuffered += chunk.byteLength;
+  }
+
+  /**
+   * Takes the next whole frame (the caller owns it). Each frame is checked against the limit in
+   * force when it is taken, so a caller that raises the limit after a frame (the end of a
+   * handshake) applies the new limit to the frames behind it in the same chunk.
+   */
+  next(): NextResult {
+    if (this.failure !== null) return { kind: "error", error: this.failure };
+    if (this.bytesBuffered < frameHeaderBytes) return none;
+    const payloadBytes = this.peekLength();
+    if (payloadBytes === 0) return this.fail({ kind: "frame-empty" });
+    const frameBytes = frameHeaderBytes + payloadBytes;
+    if (frameBytes > this.frameBytesMax) {
+      return this.fail({ kind: "frame-too-large", frameBytes, frameBytesMax: this.frameBytesMax });
+    }
+    if (this.bytesBuffered < frameBytes) return none;
+    this.consume(frameHeaderBytes);
+    return { kind: "frame", frame: this.consume(payloadBytes) };
+  }
+
+  private fail(error: FrameError): { readonly kind: "error"; readonly error: FrameError } {
     this.failure = error;
     this.chunks.length = 0;
     this.bytesBuffered = 0;

@@ -224,7 +224,7 @@ describe("e2e: three members", () => {
       const puts = Array.from({ length: 60 }, (_, i) => map.put(`k${i}`, i));
       const seen = await Promise.all(increments);
       await Promise.all(puts);
-      expect(seen.every((value) => Number.isSafeInteger(value) && value >= 1 && value <= 50)).toBe(true);
+      expect(seen.filter((value) => !(Number.isSafeInteger(value) && value >= 1 && value <= 50))).toEqual([]);
       const gets = await Promise.all(Array.from({ length: 60 }, (_, i) => map.get(`k${i}`)));
       expect(gets).toEqual(Array.from({ length: 60 }, (_, i) => i));
       await waitFor(
@@ -256,7 +256,7 @@ describe("e2e: three members", () => {
         request({ structure: "counter", op: "add", name: "raw-0", delta: "1" }, "bad-2"),
       ]);
       expect(channel.framesSent - framesBefore).toBe(1);
-      expect(answers.slice(0, 100).every((a) => a?.type === "result")).toBe(true);
+      expect(answers.slice(0, 100).filter((a) => a?.type !== "result")).toEqual([]);
       expect(answers[100]).toMatchObject({ type: "error", code: "BAD_INPUT" });
       expect(answers[101]).toMatchObject({ type: "error", code: "BAD_INPUT" });
       await waitFor(

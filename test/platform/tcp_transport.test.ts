@@ -10,7 +10,7 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 import { resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { BadInputError, LimitExceededError } from "../../src/errors.js";
-import { bytesEqual } from "../../src/lib/bytes.js";
+import { bytesEqual, concatBytes } from "../../src/lib/bytes.js";
 import { Prng } from "../../src/lib/prng.js";
 import { nodeHandshakeCrypto, randomNonce } from "../../src/platform/node/node_crypto.js";
 import type { TcpTransport } from "../../src/platform/node/tcp_transport.js";
@@ -233,6 +233,24 @@ describe("TcpTransport under hostile input", () => {
   });
 });
 
+describe("TcpTransport at the end of a handshake", () => {
+  it("takes a large first frame that arrives in the same chunk as the handshake's last frame", async () => {
+    const logger = recordingLogger();
+    const b = await started({ secret: "right", logger });
+    const atB = inbox(b);
+    const port = Number(b.localAddress.split(":")[1]);
+    const first = numbered(1, 64 * 1024); // Far above the handshake's frame limit.
+    const socket = await authenticatedRaw("127.0.0.1", port, "right", "127.0.0.1:13", first);
+    try {
+      await waitFor(() => atB.length === 1, 5_000, "the first frame");
+      expect(bytesEqual(atB[0]!.frame, first)).toBe(true);
+      expect(closedLines(logger.events)).toEqual([]);
+    } finally {
+      socket.destroy();
+    }
+  });
+});
+
 describe("TcpTransport under random garbage", () => {
   it("closes each of 40 concurrent garbage connections with exactly one line, serving a good peer meanwhile", async () => {
     const logger = recordingLogger();
@@ -317,6 +335,7 @@ function authenticatedRaw(
   port: number,
   secret: string,
   claimed = "127.0.0.1:1",
+  firstFrame: Uint8Array | null = null,
 ): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const handshake = new Handshake(
@@ -330,6 +349,7 @@ function authenticatedRaw(
       randomNonce(handshakeNonceBytes),
     );
     const decoder = new FrameDecoder(4_096);
+    const held: Uint8Array[] = [];
     const socket = connect({ host, port }, () => {
       for (const frame of handshake.start()) socket.write(frameEncode(frame));
     });
@@ -341,7 +361,14 @@ function authenticatedRaw(
       for (const frame of result.frames) {
         const step = handshake.step(frame);
         if (step.kind === "failed") return reject(new Error(step.failure));
-        for (const out of step.frames) socket.write(frameEncode(out));
+        held.push(...step.frames.map(frameEncode));
+        // With a first application frame, the handshake's frames are held back and leave with it
+        // in one write, so the transport reads the handshake's end and that frame in one chunk.
+        if (step.kind === "established" && firstFrame !== null) held.push(frameEncode(firstFrame));
+        if (held.length > 0 && (firstFrame === null || step.kind === "established")) {
+          socket.write(concatBytes(held));
+          held.length = 0;
+        }
         if (step.kind === "established") return resolve(socket);
       }
     });

@@ -90,4 +90,21 @@ describe("FrameDecoder", () => {
     decoder.limitSet(10);
     expect(decoder.push(frameEncode(new Uint8Array(20))).kind).toBe("error");
   });
+
+  it("checks each frame taken with next() against the limit in force when it is taken", () => {
+    const small = new Uint8Array(10).fill(1);
+    const large = new Uint8Array(5_000).fill(2);
+    const chunk = concatBytes([frameEncode(small), frameEncode(large)]);
+    // Taken one at a time, the large frame passes once the limit is raised after the small one.
+    const stepwise = new FrameDecoder(1_024);
+    stepwise.append(chunk);
+    const firstTaken = stepwise.next();
+    expect(firstTaken).toEqual({ kind: "frame", frame: small });
+    stepwise.limitSet(16 * 1_024);
+    expect(stepwise.next()).toEqual({ kind: "frame", frame: large });
+    expect(stepwise.next()).toEqual({ kind: "none" });
+    // Taken all at once under the first limit, the large frame is refused.
+    const atOnce = new FrameDecoder(1_024);
+    expect(atOnce.push(chunk)).toMatchObject({ kind: "error", error: { kind: "frame-too-large" } });
+  });
 });

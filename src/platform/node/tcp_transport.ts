@@ -367,28 +367,34 @@ export class TcpTransport implements Transport {
   private received(connection: Connection, chunk: Buffer): void {
     // A duplicate that was ended gracefully still delivers what its peer wrote before the end.
     if (connection.isClosed && !connection.handshake.isEstablished) return;
-    const result = connection.decoder.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    if (result.kind === "error") {
-      this.connectionClose(connection, "warn", describeFrameError(result.error));
-      return;
+    const decoder = connection.decoder;
+    decoder.append(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    // One frame at a time: the handshake's last frame raises the decoder's limit, and the frames
+    // behind it in the same chunk (a peer sends at once after its handshake ends) are application
+    // frames, checked against the raised limit.
+    for (let next = decoder.next(); next.kind !== "none"; next = decoder.next()) {
+      if (next.kind === "error") {
+        this.connectionClose(connection, "warn", describeFrameError(next.error));
+        return;
+      }
+      if (connection.handshake.isEstablished) {
+        assert(connection.peerAddress !== null);
+        this.counters.framesReceived += 1;
+        this.handler(connection.peerAddress, next.frame);
+      } else {
+        if (connection.isClosed) return;
+        this.handshakeStep(connection, next.frame);
+      }
     }
-    this.inboundBytesBuffered += connection.decoder.bufferedBytes - connection.bufferedBytes;
-    connection.bufferedBytes = connection.decoder.bufferedBytes;
+    // A connection closed meanwhile released its count (connectionClose); one ended gracefully keeps
+    // it until its socket closes.
+    if (connection.isClosed) return;
+    this.inboundBytesBuffered += decoder.bufferedBytes - connection.bufferedBytes;
+    connection.bufferedBytes = decoder.bufferedBytes;
     if (this.inboundBytesBuffered > this.options.config.inboundBytesBufferedMax) {
       // Partial frames on every connection together must stay bounded, or many slow senders of
       // large frames could exhaust memory; the connection that crossed the budget goes.
       this.connectionClose(connection, "warn", "inbound buffer budget exceeded");
-      return;
-    }
-    for (const frame of result.frames) {
-      if (connection.handshake.isEstablished) {
-        assert(connection.peerAddress !== null);
-        this.counters.framesReceived += 1;
-        this.handler(connection.peerAddress, frame);
-      } else {
-        if (connection.isClosed) return;
-        this.handshakeStep(connection, frame);
-      }
     }
   }
 
