@@ -7,10 +7,12 @@
 // Responses are matched by requestId; a late answer to a request nobody waits for any more is
 // dropped.
 //
-// Pipelining: requests are not sent one frame each. Every request issued in one turn of the event
-// loop waits in a per-member outbox; one flush (setImmediate, after the turn's promise callbacks
-// have all run) sends each member its requests in one `client-request` frame, a batch
-// (protocol/client/messages.ts), or a plain single request when there is only one. Each request
+// Pipelining: requests are not sent one frame each. Every request issued in one turn (one callback
+// and the promise callbacks it sets off) waits in a per-member outbox; one flush, a microtask
+// queued behind them, sends each member its requests in one `client-request` frame, a batch
+// (protocol/client/messages.ts), or a plain single request when there is only one. A microtask,
+// not setImmediate: the requests that one answer frame releases all queue before it, and none
+// waits for the rest of the event loop's turn. Each request
 // keeps its own id, session and answer. Deadlines are kept by one sweep timer for all waiters, not
 // one timer per request.
 
@@ -119,7 +121,7 @@ export class Channel {
       queued.push(request);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        setImmediate(() => this.flush());
+        queueMicrotask(() => this.flush());
       }
       this.sweepTimer ??= setInterval(() => this.sweep(), channelTuning.sweepIntervalMs);
     });

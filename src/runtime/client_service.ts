@@ -11,10 +11,11 @@
 // gossiped after (ap_service.ts); a member that is not a replica redirects to the first replica.
 //
 // Batches (protocol/client/messages.ts): each request of a batch is handled exactly as a single
-// request, and its answer goes to a per-client outbox instead of a frame of its own. The answers a
-// batch produced at once (AP operations, refusals, routing) leave in one frame at the end of the
-// batch; answers that come later (applied writes, served reads, timeouts) leave one frame per
-// client after the current pass (clock.after(0)). Single requests are answered at once, singly.
+// request. The answers a batch produces at once (AP operations, refusals, routing) go to an outbox
+// and leave in one frame at the end of the batch; answers that come later (applied writes, served
+// reads, timeouts) leave at once, one frame each, as do the answers to single requests (the
+// transport puts the frames of one pass in one socket write, so waiting to batch them would only
+// add a turn of latency).
 
 import type { Environment } from "../env/environment.js";
 import { assertNever } from "../lib/assert.js";
@@ -95,9 +96,10 @@ export class ClientService {
   private readonly reads = new Map<GroupId, Map<string, PendingRead>>();
   private readCount = 0;
   private readSequence = 0;
-  /** Answers to batched requests not yet sent, by client. */
+  /** Answers produced while a batch is handled, sent together at its end, by client. */
   private readonly outbox = new Map<Address, ClientResponse[]>();
-  private outboxScheduled = false;
+  /** Whether a batch is being handled (its immediate answers go to the outbox). */
+  private inBatch = false;
   /** The last AP write applied here per session (client id), oldest session first. */
   private readonly apSessions = new Map<string, { sequence: number; result: MachineResult }>();
   /** The partition of each operation, remembered for the cluster's partition count. */
@@ -119,12 +121,17 @@ export class ClientService {
     }
     let bad: Extract<ClientRequestCheck, { kind: "bad" }> | null = null;
     let badCount = 0;
-    for (const check of checked.checks) {
-      if (check.kind === "bad") {
-        bad = check;
-        badCount += 1;
+    this.inBatch = true;
+    try {
+      for (const check of checked.checks) {
+        if (check.kind === "bad") {
+          bad = check;
+          badCount += 1;
+        }
+        this.requestOne(from, check, true);
       }
-      this.requestOne(from, check, true);
+    } finally {
+      this.inBatch = false;
     }
     // One line per batch, however many of its requests were bad.
     if (bad !== null)
@@ -457,7 +464,6 @@ export class ClientService {
     this.writes.clear();
     this.reads.clear();
     this.readCount = 0;
-    this.outboxFlush();
   }
 
   /** The routing table as this member sees it. */
@@ -496,9 +502,9 @@ export class ClientService {
     this.respond(to, response, batched);
   }
 
-  /** Answers a single request at once; a batched one through the outbox. */
+  /** Answers at once, in a frame of its own, unless a batch is being handled: then via the outbox. */
   private respond(to: Address, response: ClientResponse, batched: boolean): void {
-    if (!batched) {
+    if (!batched || !this.inBatch) {
       this.host.frameSend(to, { version: 1, kind: "client-response", payload: response });
       return;
     }
@@ -508,14 +514,10 @@ export class ClientService {
       this.outbox.set(to, queued);
     }
     queued.push(response);
-    if (this.outboxScheduled) return;
-    this.outboxScheduled = true;
-    this.host.environment.clock.after(0, () => this.outboxFlush());
   }
 
   /** Sends every client's queued answers, as few frames per client as the limits allow. */
   private outboxFlush(): void {
-    this.outboxScheduled = false;
     if (this.outbox.size === 0) return;
     const perFrameMax = this.host.options.limits.batchOperationsMax;
     for (const [to, responses] of this.outbox) {
