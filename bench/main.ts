@@ -449,7 +449,7 @@ function specs(systems: Systems, valueBytes: number): Record<LoadScenarioId, Sce
   };
 }
 
-function environmentOf(options: Options, notes: readonly string[]): Environment {
+function environmentOf(notes: readonly string[]): Environment {
   const cpu = cpus();
   return {
     date: new Date().toISOString(),
@@ -466,10 +466,7 @@ function environmentOf(options: Options, notes: readonly string[]): Environment 
       ioredis: packageVersion("ioredis"),
       "hdr-histogram-js": packageVersion("hdr-histogram-js"),
     },
-    notes: [
-      `Shoal: 3 \`shoal start\` members, ${options.partitions} partitions, one \`connect()\` client; etcd: 3 members, default durability, one etcd3 client; Redis: one ioredis client. All on 127.0.0.1, on the same machine as the load generator.`,
-      ...notes,
-    ],
+    notes,
   };
 }
 
@@ -547,7 +544,10 @@ async function runOnSystems(
     process.off("SIGINT", stopOnSignal);
     process.off("SIGTERM", stopOnSignal);
   }
-  outcome.notes.push(...systems.notes);
+  outcome.notes.push(
+    `Shoal: 3 \`shoal start\` members, ${options.partitions} partitions, one \`connect()\` client; etcd: 3 members, default durability, one etcd3 client; Redis: one ioredis client. All on 127.0.0.1, on the same machine as the load generator.`,
+    ...systems.notes,
+  );
 }
 
 async function main(options: Options): Promise<void> {
@@ -568,7 +568,7 @@ async function main(options: Options): Promise<void> {
   const summary = targetsMarkdown(
     targetRows({ tables: outcome.tables, failover: outcome.failover, stability: outcome.stability }),
   );
-  const markdown = resultsMarkdown(environmentOf(options, notes), outcome.tables, outcome.sections, summary);
+  const markdown = resultsMarkdown(environmentOf(notes), outcome.tables, outcome.sections, summary);
   const day = new Date().toISOString().slice(0, 10);
   const out =
     options.out ?? join(repositoryRoot, "bench", "results", `${day}${options.quick ? "-quick" : ""}.md`);
