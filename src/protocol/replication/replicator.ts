@@ -212,18 +212,30 @@ export class Replicator {
     for (const peer of this.peers) {
       const acked = this.acked.get(peer) ?? 0;
       ackedMin = Math.min(ackedMin, acked);
-      if (acked < this.buffer.nextSeq && this.isSendDue(peer)) this.gossipTo(peer, acked);
+      if (acked >= this.buffer.nextSeq) continue;
+      const from = this.sendFrom(peer, acked);
+      if (from !== null) this.gossipTo(peer, acked, from);
     }
     this.buffer.collect(ackedMin);
   }
 
-  private isSendDue(peer: ReplicaId): boolean {
+  /**
+   * Where the next interval to `peer` starts, or null when none is due. Deltas already sent and not
+   * yet acknowledged are not sent again each round (under load acks lag a round or more, and
+   * resending from the ack made every delta travel several times): the next interval starts where
+   * the last one ended, as Raft pipelines appends. The peer joins it only if it holds everything
+   * before it, else it nacks and we restart from what it holds; the retransmit timer restarts from
+   * the ack when nothing is heard.
+   */
+  private sendFrom(peer: ReplicaId, acked: number): number | null {
     const last = this.lastSent.get(peer);
-    if (last === undefined || last.seq < this.buffer.nextSeq) return true;
-    return this.ticks - last.tick >= this.config.retransmitTicks;
+    if (last === undefined || last.seq <= acked) return acked;
+    if (this.ticks - last.tick >= this.config.retransmitTicks) return acked;
+    return last.seq < this.buffer.nextSeq ? last.seq : null;
   }
 
-  private gossipTo(peer: ReplicaId, acked: number): void {
+  private gossipTo(peer: ReplicaId, acked: number, fromSeq: number): void {
+    assert(fromSeq >= acked && fromSeq < this.buffer.nextSeq, "an interval starts at or after the ack");
     const toSeq = this.buffer.nextSeq;
     this.lastSent.set(peer, { seq: toSeq, tick: this.ticks });
     if (!this.buffer.holdsFrom(acked)) {
@@ -233,13 +245,14 @@ export class Replicator {
       this.send({ type: "delta", from: this.self, to: peer, fromSeq: 0, toSeq, isFull: true, entries });
       return;
     }
-    const joined = this.buffer.interval(acked, peer, this.config.mutants);
+    const joined = this.buffer.interval(fromSeq, peer, this.config.mutants);
     if (joined.size === 0) {
-      this.acked.set(peer, toSeq); // Every delta in the interval came from this peer: it has them.
+      // Every delta in the interval came from this peer: it has them (and, from the ack on, all).
+      if (fromSeq === acked) this.acked.set(peer, toSeq);
       return;
     }
     const entries = [...joined].map(([key, delta]) => ({ key, bytes: encodeCrdt(delta) }));
-    this.send({ type: "delta", from: this.self, to: peer, fromSeq: acked, toSeq, isFull: false, entries });
+    this.send({ type: "delta", from: this.self, to: peer, fromSeq, toSeq, isFull: false, entries });
   }
 
   private deltaReceive(message: ReplicationMessage & { type: "delta" }, wallMs: number): void {
