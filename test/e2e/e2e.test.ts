@@ -54,6 +54,17 @@ function cli(args: readonly string[]): Promise<{ code: number | null; stdout: st
   return runProcess(["src/cli/main.ts", ...full], { timeoutMs: 30_000 });
 }
 
+/** A raw channel (to send hand-made frames) and an API client, both on the test cluster. */
+async function clientsOpen() {
+  const channel = await Channel.open({
+    clusterName: "shoal",
+    secret: new TextEncoder().encode(cluster.secret),
+    frameBytesMax: 16 * 1024 * 1024,
+  });
+  const shoal = await connect({ endpoints: cluster.endpoints, secret: cluster.secret, timeoutMs: 15_000 });
+  return { channel, shoal };
+}
+
 describe("e2e: three members", () => {
   it("serves every operation to a separate client process through the API", async () => {
     const run = await runProcess(
@@ -136,12 +147,7 @@ describe("e2e: three members", () => {
   }, 120_000);
 
   it("applies a retried increment once, and answers bad input with typed errors while serving others", async () => {
-    const channel = await Channel.open({
-      clusterName: "shoal",
-      secret: new TextEncoder().encode(cluster.secret),
-      frameBytesMax: 16 * 1024 * 1024,
-    });
-    const shoal = await connect({ endpoints: cluster.endpoints, secret: cluster.secret, timeoutMs: 15_000 });
+    const { channel, shoal } = await clientsOpen();
     try {
       const group = partitionOf("retry-seq", null, cluster.partitions) + 1;
       let leader: MemberProcess | null = null;
@@ -210,12 +216,7 @@ describe("e2e: three members", () => {
   }, 120_000);
 
   it("answers every request of a pipelining client: one turn's requests leave in one frame, good and bad each answered", async () => {
-    const channel = await Channel.open({
-      clusterName: "shoal",
-      secret: new TextEncoder().encode(cluster.secret),
-      frameBytesMax: 16 * 1024 * 1024,
-    });
-    const shoal = await connect({ endpoints: cluster.endpoints, secret: cluster.secret, timeoutMs: 15_000 });
+    const { channel, shoal } = await clientsOpen();
     try {
       // Through the API: 300 increments over 6 counters and 60 map puts, all issued in one turn.
       const counters = Array.from({ length: 6 }, (_, i) => shoal.counter(`pipe-${i}`));

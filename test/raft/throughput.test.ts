@@ -58,14 +58,20 @@ function settle(nodes: ReturnType<typeof cluster>, counters: Counters): void {
   throw new Error("cluster did not settle");
 }
 
+/** Three voters with the first one elected, and fresh counters. */
+function electedCluster() {
+  const nodes = cluster();
+  const counters = { messages: 0, applied: 0, reads: 0 };
+  const leader = nodes.get(ids[0]!)!.raft;
+  leader.campaign();
+  settle(nodes, counters);
+  expect(leader.isLeader()).toBe(true);
+  return { nodes, counters, leader };
+}
+
 describe("bare Raft core throughput", () => {
   it("commits entries of 3 voters in one process with batching", () => {
-    const nodes = cluster();
-    const counters = { messages: 0, applied: 0, reads: 0 };
-    const leader = nodes.get(ids[0]!)!.raft;
-    leader.campaign();
-    settle(nodes, counters);
-    expect(leader.isLeader()).toBe(true);
+    const { nodes, counters, leader } = electedCluster();
     const startMs = performance.now();
     const before = { ...counters };
     let proposed = 0;
@@ -91,12 +97,7 @@ describe("bare Raft core throughput", () => {
   });
 
   it("confirms each batch of 64 ReadIndex reads with one heartbeat round", () => {
-    const nodes = cluster();
-    const counters = { messages: 0, applied: 0, reads: 0 };
-    const leader = nodes.get(ids[0]!)!.raft;
-    leader.campaign();
-    settle(nodes, counters);
-    expect(leader.isLeader()).toBe(true);
+    const { nodes, counters, leader } = electedCluster();
     const startMs = performance.now();
     const before = { ...counters };
     let requested = 0;
