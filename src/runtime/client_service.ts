@@ -11,11 +11,12 @@
 // gossiped after (ap_service.ts); a member that is not a replica redirects to the first replica.
 //
 // Batches (protocol/client/messages.ts): each request of a batch is handled exactly as a single
-// request. The answers a batch produces at once (AP operations, refusals, routing) go to an outbox
-// and leave in one frame at the end of the batch; answers that come later (applied writes, served
-// reads, timeouts) leave at once, one frame each, as do the answers to single requests (the
-// transport puts the frames of one pass in one socket write, so waiting to batch them would only
-// add a turn of latency).
+// request. Answers to batched requests go to a per-client outbox: those a batch produces at once
+// (AP operations, refusals, routing) leave in one frame at the end of the batch; those that come
+// later (applied writes, served reads, timeouts) leave at the end of the member pass that released
+// them, in one frame per client, in the same turn (so batching adds no latency, and a commit that
+// answers twenty writes costs one frame, not twenty encodings). Single requests are answered at
+// once, one frame each.
 
 import type { Environment } from "../env/environment.js";
 import { assertNever } from "../lib/assert.js";
@@ -96,10 +97,8 @@ export class ClientService {
   private readonly reads = new Map<GroupId, Map<string, PendingRead>>();
   private readCount = 0;
   private readSequence = 0;
-  /** Answers produced while a batch is handled, sent together at its end, by client. */
+  /** Answers to batched requests, by client, sent together at the end of a batch or a pass. */
   private readonly outbox = new Map<Address, ClientResponse[]>();
-  /** Whether a batch is being handled (its immediate answers go to the outbox). */
-  private inBatch = false;
   /** The last AP write applied here per session (client id), oldest session first. */
   private readonly apSessions = new Map<string, { sequence: number; result: MachineResult }>();
   /** The partition of each operation, remembered for the cluster's partition count. */
@@ -121,17 +120,12 @@ export class ClientService {
     }
     let bad: Extract<ClientRequestCheck, { kind: "bad" }> | null = null;
     let badCount = 0;
-    this.inBatch = true;
-    try {
-      for (const check of checked.checks) {
-        if (check.kind === "bad") {
-          bad = check;
-          badCount += 1;
-        }
-        this.requestOne(from, check, true);
+    for (const check of checked.checks) {
+      if (check.kind === "bad") {
+        bad = check;
+        badCount += 1;
       }
-    } finally {
-      this.inBatch = false;
+      this.requestOne(from, check, true);
     }
     // One line per batch, however many of its requests were bad.
     if (bad !== null)
@@ -502,9 +496,15 @@ export class ClientService {
     this.respond(to, response, batched);
   }
 
-  /** Answers at once, in a frame of its own, unless a batch is being handled: then via the outbox. */
+  /**
+   * Answers a single request at once, in a frame of its own. An answer to a request that came in a
+   * batch goes to the outbox, which leaves at the end of the batch's handling or of the member's
+   * pass (the member calls outboxFlush after every pass and tick): a client's answers released by
+   * one pass (the writes one commit applied, the reads one heartbeat round confirmed) share a frame
+   * and wait for nothing.
+   */
   private respond(to: Address, response: ClientResponse, batched: boolean): void {
-    if (!batched || !this.inBatch) {
+    if (!batched) {
       this.host.frameSend(to, { version: 1, kind: "client-response", payload: response });
       return;
     }
@@ -517,7 +517,7 @@ export class ClientService {
   }
 
   /** Sends every client's queued answers, as few frames per client as the limits allow. */
-  private outboxFlush(): void {
+  outboxFlush(): void {
     if (this.outbox.size === 0) return;
     const perFrameMax = this.host.options.limits.batchOperationsMax;
     for (const [to, responses] of this.outbox) {

@@ -32,7 +32,7 @@ import { configOfVoters, type Message, type Ready } from "../protocol/raft/index
 import { describeMembershipEvent, swimConfigLan } from "../protocol/swim/index.js";
 import { WireCodec, type WireMessage } from "../protocol/wire/index.js";
 import { type GroupRecovery, type HardState, Wal } from "../storage/index.js";
-import { type Address, type GroupId, groupId, type LogIndex, type NodeId, type ReplicaId } from "../types.js";
+import { type Address, type GroupId, groupId, type NodeId, type ReplicaId } from "../types.js";
 import { apPersistConfigOf } from "./ap_persist.js";
 import { ApService, memberReplicatorConfig } from "./ap_service.js";
 import { ClientService } from "./client_service.js";
@@ -159,6 +159,7 @@ export class Member {
     this.cancelTick = null;
     this.swim.stop();
     this.clients.closeAll();
+    this.clients.outboxFlush();
     this.commitsPersist([...this.groups.values()]);
     this.ap.save();
     this.wal.close();
@@ -233,6 +234,7 @@ export class Member {
     this.readyAll();
     this.outboxFlush();
     this.clients.expire(this.environment.clock.nowMs());
+    this.clients.outboxFlush();
     if (this.options.checkInvariants) {
       for (const group of this.groups.values()) group.node.invariants();
       this.ap.invariants();
@@ -256,6 +258,7 @@ export class Member {
       this.inboundDrain();
       this.readyAll();
       this.outboxFlush();
+      this.clients.outboxFlush();
       // A burst larger than one pass: keep going, one bounded pass per turn of the event loop.
       if (!this.inbound.isEmpty) this.processSoon();
     });
