@@ -91,13 +91,11 @@ export class HardStateTable {
 
   /** Writes `states` (every group's, not only the changed ones) and makes them durable. */
   write(states: ReadonlyMap<GroupId, HardState>): void {
-    const parts: Uint8Array[] = [];
+    const encoded = [...states]
+      .sort(([a], [b]) => a - b)
+      .map(([group, state]) => [group, hardStateEncode(state)] as const);
     let bodyBytes = 4;
-    for (const [group, state] of [...states].sort(([a], [b]) => a - b)) {
-      const encoded = hardStateEncode(state);
-      parts.push(encoded);
-      bodyBytes += 8 + encoded.byteLength;
-    }
+    for (const [, bytes] of encoded) bodyBytes += 8 + bytes.byteLength;
     if (headerBytes + bodyBytes > this.slotBytes)
       throw new LimitExceededError("hardStateSlotBytes", headerBytes + bodyBytes, this.slotBytes);
     const out = new Uint8Array(headerBytes + bodyBytes);
@@ -106,15 +104,13 @@ export class HardStateTable {
     view.setUint32(0, magic, false);
     u64Set(view, 8, sequence);
     view.setUint32(16, bodyBytes, false);
-    view.setUint32(headerBytes, states.size, false);
+    view.setUint32(headerBytes, encoded.length, false);
     let offset = headerBytes + 4;
-    let index = 0;
-    for (const [group] of [...states].sort(([a], [b]) => a - b)) {
-      const encoded = parts[index++]!;
+    for (const [group, bytes] of encoded) {
       view.setUint32(offset, group, false);
-      view.setUint32(offset + 4, encoded.byteLength, false);
-      out.set(encoded, offset + 8);
-      offset += 8 + encoded.byteLength;
+      view.setUint32(offset + 4, bytes.byteLength, false);
+      out.set(bytes, offset + 8);
+      offset += 8 + bytes.byteLength;
     }
     assert(offset === out.byteLength, "the table fills its buffer exactly");
     view.setUint32(4, this.crc32(out.subarray(8)), false);
