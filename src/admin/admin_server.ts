@@ -7,8 +7,8 @@
 // Handlers only read; nothing here changes the member. Requests other than GET get 405.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Logger } from "../env/logger.js";
+import { listenOn } from "../platform/node/listen.js";
 import type { MemberStatus } from "../runtime/index.js";
 import { dashboardHtml } from "./dashboard.js";
 import type { MemberMetrics } from "./metrics.js";
@@ -72,15 +72,8 @@ export class AdminServer {
         response.end();
       });
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(options.port, options.host, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
-    const bound = server.address() as AddressInfo;
-    return new AdminServer(server, `${options.host}:${bound.port}`);
+    const port = await listenOn(server, options.port, options.host);
+    return new AdminServer(server, `${options.host}:${port}`);
   }
 
   /** Stops listening and closes idle connections. */

@@ -128,18 +128,25 @@ export type ApStoresLoadResult =
 
 /** Reads and decodes the stores file; never throws (a bad file is reported, not raised). */
 export function apStoresLoad(config: ApPersistConfig): ApStoresLoadResult {
+  const loaded = fileLoad(config, apStoresFileName, apStoresDecode);
+  return loaded.kind === "ok" ? { kind: "ok", partitions: loaded.value, bytes: loaded.bytes } : loaded;
+}
+
+/** Reads, bounds and decodes one AP file; a file that cannot be read or decoded is "unreadable". */
+function fileLoad<T>(
+  config: ApPersistConfig,
+  name: string,
+  decode: (body: Uint8Array) => T,
+):
+  | { readonly kind: "ok"; readonly value: T; readonly bytes: number }
+  | { readonly kind: "absent" }
+  | { readonly kind: "unreadable"; readonly reason: string } {
   try {
-    const body = atomicFileRead(
-      config.disk,
-      config.folder,
-      apStoresFileName,
-      AtomicFileKind.ApStore,
-      config.checksum,
-    );
+    const body = atomicFileRead(config.disk, config.folder, name, AtomicFileKind.ApStore, config.checksum);
     if (body === null) return { kind: "absent" };
     if (body.byteLength > config.fileBytesMax)
       return { kind: "unreadable", reason: `${body.byteLength} bytes, above ${config.fileBytesMax}` };
-    return { kind: "ok", partitions: apStoresDecode(body), bytes: body.byteLength };
+    return { kind: "ok", value: decode(body), bytes: body.byteLength };
   } catch (error) {
     return { kind: "unreadable", reason: error instanceof Error ? error.message : String(error) };
   }
@@ -184,21 +191,8 @@ export type ApLoadResult =
 
 /** Reads and decodes `partition`'s file of the earlier layout; never throws. */
 export function apStoreLoad(config: ApPersistConfig, partition: PartitionId): ApLoadResult {
-  try {
-    const body = atomicFileRead(
-      config.disk,
-      config.folder,
-      apFileName(partition),
-      AtomicFileKind.ApStore,
-      config.checksum,
-    );
-    if (body === null) return { kind: "absent" };
-    if (body.byteLength > config.fileBytesMax)
-      return { kind: "unreadable", reason: `${body.byteLength} bytes, above ${config.fileBytesMax}` };
-    return { kind: "ok", entries: apStoreDecode(body), bytes: body.byteLength };
-  } catch (error) {
-    return { kind: "unreadable", reason: error instanceof Error ? error.message : String(error) };
-  }
+  const loaded = fileLoad(config, apFileName(partition), apStoreDecode);
+  return loaded.kind === "ok" ? { kind: "ok", entries: loaded.value, bytes: loaded.bytes } : loaded;
 }
 
 /** Removes temporary files a crash left in the AP folder; never throws (returns the error text). */

@@ -65,7 +65,7 @@ export function apApply(replicator: Replicator, operation: Operation, wallMs: nu
     case "map":
     case "atomic-long":
     case "lock":
-      return refused(`${operation.structure} is a CP structure; it is replicated through Raft`);
+      return cpRefused(operation.structure);
     default:
       return assertNever(operation);
   }
@@ -92,7 +92,7 @@ export function apRead(replicator: Replicator, operation: Operation): MachineRes
     case "map":
     case "atomic-long":
     case "lock":
-      return refused(`${operation.structure} is a CP structure; it is replicated through Raft`);
+      return cpRefused(operation.structure);
     default:
       return assertNever(operation);
   }
@@ -114,4 +114,8 @@ function stateOf(
 function counterValue(replicator: Replicator, key: string): number {
   const state = replicator.store.get(key);
   return state instanceof PNCounter ? state.value() : 0;
+}
+
+function cpRefused(structure: string): MachineResult {
+  return refused(`${structure} is a CP structure; it is replicated through Raft`);
 }

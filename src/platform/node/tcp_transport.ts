@@ -7,7 +7,7 @@
 // unauthenticated stream closes that one connection and logs exactly one line. Socket callbacks
 // only decode and hand frames to the single handler; they do no protocol work.
 
-import { type AddressInfo, createServer, type Server, type Socket, connect as socketConnect } from "node:net";
+import { createServer, type Server, type Socket, connect as socketConnect } from "node:net";
 import type { Cancel, Clock } from "../../env/clock.js";
 import type { Logger } from "../../env/logger.js";
 import type { FrameHandler, SendResult, Transport } from "../../env/transport.js";
@@ -31,6 +31,7 @@ import {
   type HandshakeRole,
 } from "../../transport/handshake.js";
 import { SendQueue } from "../../transport/send_queue.js";
+import { listenOn } from "./listen.js";
 import { nodeHandshakeCrypto, randomNonce } from "./node_crypto.js";
 
 /** Tuning of a {@link TcpTransport}; every field has its unit last. */
@@ -182,15 +183,8 @@ export class TcpTransport implements Transport {
   /** Listens on `options.host:options.port` and resolves once the port is bound. */
   static async listen(options: TcpTransportOptions): Promise<TcpTransport> {
     const server = createServer({ noDelay: true });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(options.port, options.host, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
-    const bound = server.address() as AddressInfo;
-    const localAddress = addressFormat(options.host, bound.port);
+    const port = await listenOn(server, options.port, options.host);
+    const localAddress = addressFormat(options.host, port);
     server.on("error", (error) => options.logger.error("transport.server_error", { error: String(error) }));
     return new TcpTransport(options, server, localAddress);
   }
