@@ -7,7 +7,8 @@
 import { afterAll, describe, expect, it } from "vitest";
 import type { Operation } from "../../src/protocol/client/index.js";
 import type { TestOutcome } from "../fixtures/test_client.js";
-import { type MemberProcess, ProcessCluster, statusOf, waitFor } from "./harness.js";
+import { ProcessCluster, statusOf, waitFor } from "./harness.js";
+import { sigtermAndWait } from "../support/processes.js";
 
 let cluster: ProcessCluster | null = null;
 
@@ -38,14 +39,6 @@ async function run(
   return outcomes;
 }
 
-async function sigterm(member: MemberProcess): Promise<number | null> {
-  const child = member.child;
-  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  child.kill("SIGTERM");
-  return exited;
-}
-
 describe("AP state across a restart of every shoal start process", () => {
   it("reads back a counter and a set after SIGTERM of all three members and a fresh start", async () => {
     const c = await ProcessCluster.start(3, 8);
@@ -67,7 +60,7 @@ describe("AP state across a restart of every shoal start process", () => {
       outcomes.map((o) => (o.kind === "ok" ? o.result : o.code));
     expect(valuesOf(await run(c, "reader-before", reads))).toEqual([7, ["blue", "red"]]);
 
-    const codes = await Promise.all(c.members.map((m) => sigterm(m)));
+    const codes = await Promise.all(c.members.map((m) => sigtermAndWait(m)));
     expect(codes).toEqual([0, 0, 0]);
     for (const member of c.members) c.spawn(member);
     expect(await waitFor(() => allReady(c), 30_000), "the restarted cluster did not become ready").toBe(true);

@@ -2,11 +2,17 @@
 // the real CP machine) on 127.0.0.1, polls their admin endpoints with deadlines, runs CLI and
 // client processes, kills and stops only the PIDs it spawned.
 
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, type MemberProcess, memberPlan, root, spawnMember } from "../support/processes.js";
+import {
+  freePort,
+  type MemberProcess,
+  memberPlan,
+  root,
+  runProcess,
+  spawnMember,
+} from "../support/processes.js";
 
 /** Polls `condition` every `intervalMs` until it holds or `deadlineMs` passes. */
 export async function waitFor(
@@ -23,7 +29,7 @@ export async function waitFor(
   throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
 }
 
-export { freePort, root };
+export { freePort, root, runProcess };
 export type { MemberProcess };
 
 /** The status a member's admin endpoint reports (the fields the tests read). */
@@ -113,31 +119,4 @@ export class E2eCluster {
     }
     rmSync(this.folder, { recursive: true, force: true });
   }
-}
-
-/** Runs a process to its end with a deadline; kills it (by PID) if it overruns. */
-export function runProcess(
-  args: readonly string[],
-  options: { readonly env?: NodeJS.ProcessEnv; readonly timeoutMs: number },
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", ...args], {
-      cwd: root,
-      env: { ...process.env, ...options.env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString("utf8");
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString("utf8");
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
 }

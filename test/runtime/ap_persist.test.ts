@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import type { Logger, LogFields } from "../../src/env/logger.js";
 import { type Operation, placementKeyOf } from "../../src/protocol/client/index.js";
 import { partitionOf } from "../../src/protocol/placement/index.js";
-import { Member, type MemberOptions } from "../../src/runtime/index.js";
+import type { MemberOptions } from "../../src/runtime/index.js";
 import type { Disk } from "../../src/env/disk.js";
 import type { Environment } from "../../src/env/environment.js";
 import { silentLogger } from "../../src/env/logger.js";
@@ -34,7 +34,13 @@ import { SimCluster, SimDisk, type SimEnvironment, Trace } from "../../src/sim/i
 import type { Process } from "../../src/sim/index.js";
 import { nodeId, type PartitionId } from "../../src/types.js";
 import type { TestOutcome } from "../fixtures/test_client.js";
-import { SimClientProcess, simMemberNames, simMemberOptions } from "./sim_members.js";
+import {
+  type SimClientProcess,
+  simMember,
+  simMemberNames,
+  simMemberOptions,
+  simMembersAdd,
+} from "./sim_members.js";
 
 const names = simMemberNames;
 const partitionCount = 8;
@@ -61,21 +67,16 @@ function recording(inner: Logger, node: string): Logger {
 
 function build(seed: number): SimCluster<Process> {
   const cluster = new SimCluster<Process>({ seed, trace: new Trace() });
-  for (const name of names) {
-    cluster.addNode(name, (environment) => {
-      const logged = { ...environment, logger: recording(environment.logger, name) } as SimEnvironment;
-      const member = new Member(logged, options(name));
-      member.start();
-      return member;
-    });
-  }
-  cluster.addNode("client", (environment) => new SimClientProcess(environment as SimEnvironment));
+  simMembersAdd(
+    cluster,
+    options,
+    (environment, name) =>
+      ({ ...environment, logger: recording(environment.logger, name) }) as SimEnvironment,
+  );
   return cluster;
 }
 
-function member(cluster: SimCluster<Process>, name: string): Member {
-  return cluster.process(name) as Member;
-}
+const member = simMember;
 
 function ready(cluster: SimCluster<Process>): boolean {
   return names.every((n) => cluster.isUp(n) && member(cluster, n).status().ready);

@@ -13,7 +13,7 @@ import { type Operation, placementKeyOf } from "../../src/protocol/client/index.
 import { partitionOf } from "../../src/protocol/placement/index.js";
 import { WireCodec } from "../../src/protocol/wire/index.js";
 import type { Address } from "../../src/types.js";
-import { Member, type MemberOptions } from "../../src/runtime/index.js";
+import type { MemberOptions } from "../../src/runtime/index.js";
 import {
   HistoryRecorder,
   type LinkFaults,
@@ -24,7 +24,14 @@ import {
 } from "../../src/sim/index.js";
 import type { Process } from "../../src/sim/index.js";
 import type { TestOutcome } from "../fixtures/test_client.js";
-import { lossyLinks, SimClientProcess, simMemberNames, simMemberOptions } from "./sim_members.js";
+import {
+  lossyLinks,
+  SimClientProcess,
+  simMemberNames,
+  simMemberOptions,
+  simMember,
+  simMembersAdd,
+} from "./sim_members.js";
 
 const names = simMemberNames;
 
@@ -43,20 +50,11 @@ function build(
     linkFaults,
     ...(diskSyncLatencyMs === undefined ? {} : { diskSyncLatencyMs }),
   });
-  for (const name of names) {
-    cluster.addNode(name, (environment) => {
-      const member = new Member(environment, options(name));
-      member.start();
-      return member;
-    });
-  }
-  cluster.addNode("client", (environment) => new SimClientProcess(environment as SimEnvironment));
+  simMembersAdd(cluster, options);
   return cluster;
 }
 
-function member(cluster: SimCluster<Process>, name: string): Member {
-  return cluster.process(name) as Member;
-}
+const member = simMember;
 
 /** Leaders seen per `${group}/${term}`: two members leading one group in one term is a violation. */
 const leadersSeen = new Map<string, string>();

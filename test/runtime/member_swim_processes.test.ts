@@ -9,6 +9,7 @@ import { failureDetectionBoundTicks, swimConfigLan } from "../../src/protocol/sw
 import { memberOptionsDefault } from "../../src/runtime/index.js";
 import { nodeId } from "../../src/types.js";
 import { type MemberProcess, ProcessCluster, statusOf, waitFor } from "../cluster/harness.js";
+import { sigtermAndWait } from "../support/processes.js";
 import { createTestMachine } from "../fixtures/test_machine.js";
 
 let cluster: ProcessCluster | null = null;
@@ -33,14 +34,6 @@ async function seenAs(observers: readonly MemberProcess[], subject: string, stat
   return true;
 }
 
-async function sigterm(member: MemberProcess): Promise<number | null> {
-  const child = member.child;
-  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  child.kill("SIGTERM");
-  return exited;
-}
-
 describe("SWIM in real shoal start processes", () => {
   it("shows a kill -9'd member dead and a SIGTERM'd member left in /api/status", async () => {
     const c = await ProcessCluster.start(3, 8);
@@ -59,7 +52,7 @@ describe("SWIM in real shoal start processes", () => {
     console.log(`m3 dead at m1 and m2 ${detectionMs} ms after kill -9 (bound ${detectionBoundMs} ms)`);
     expect(dead, `m3 not dead within ${detectionBoundMs} + ${marginMs} ms`).toBe(true);
 
-    expect(await sigterm(m2)).toBe(0);
+    expect(await sigtermAndWait(m2)).toBe(0);
     expect(await waitFor(() => seenAs([m1], "m2", "left"), 5_000), "m2's leave not seen by m1").toBe(true);
   }, 120_000);
 });

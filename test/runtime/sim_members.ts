@@ -2,8 +2,8 @@
 // frequent snapshots (so snapshots and compaction happen within a short run), a client process
 // that talks the client protocol, and a lossy-links profile whose lost replies make clients retry.
 
-import { type MemberOptions, memberOptionsDefault } from "../../src/runtime/index.js";
-import type { LinkFaults, Process, SimEnvironment } from "../../src/sim/index.js";
+import { Member, type MemberOptions, memberOptionsDefault } from "../../src/runtime/index.js";
+import type { LinkFaults, Process, SimCluster, SimEnvironment } from "../../src/sim/index.js";
 import { type Address, nodeId } from "../../src/types.js";
 import { TestClient } from "../fixtures/test_client.js";
 import { createTestMachine } from "../fixtures/test_machine.js";
@@ -52,3 +52,27 @@ export const lossyLinks: LinkFaults = {
   lossProbability: 0.05,
   duplicateProbability: 0.05,
 };
+
+/**
+ * Adds members m1..m3 (started, with `optionsOf(name)`) and one client process to `cluster`.
+ * `environmentOf` may wrap a member's environment (a recording logger, say).
+ */
+export function simMembersAdd(
+  cluster: SimCluster<Process>,
+  optionsOf: (name: string) => MemberOptions,
+  environmentOf: (environment: SimEnvironment, name: string) => SimEnvironment = (environment) => environment,
+): void {
+  for (const name of simMemberNames) {
+    cluster.addNode(name, (environment) => {
+      const member = new Member(environmentOf(environment as SimEnvironment, name), optionsOf(name));
+      member.start();
+      return member;
+    });
+  }
+  cluster.addNode("client", (environment) => new SimClientProcess(environment as SimEnvironment));
+}
+
+/** The running Member called `name`. */
+export function simMember(cluster: SimCluster<Process>, name: string): Member {
+  return cluster.process(name) as Member;
+}

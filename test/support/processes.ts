@@ -1,6 +1,6 @@
 // Pieces every real-process test shares: a free loopback port, the record of one spawned member,
-// a plan of members with their ports and data folders, and spawning one with its output captured
-// (bounded). The harnesses in test/cluster and test/e2e build on these; each kills only the PIDs
+// a plan of members with their ports and data folders, spawning one with its output captured
+// (bounded), running a tsx script to its end with a deadline, and a SIGTERM that waits for the exit. The harnesses in test/cluster and test/e2e build on these; each kills only the PIDs
 // it spawned.
 
 import { type ChildProcess, spawn } from "node:child_process";
@@ -70,4 +70,40 @@ export function spawnMember(
   };
   child.stdout?.on("data", collect);
   child.stderr?.on("data", collect);
+}
+
+/** Runs a process to its end with a deadline; kills it (by PID) if it overruns. */
+export function runProcess(
+  args: readonly string[],
+  options: { readonly env?: NodeJS.ProcessEnv; readonly timeoutMs: number },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+      cwd: root,
+      env: { ...process.env, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString("utf8");
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString("utf8");
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Sends SIGTERM to a member this test spawned and resolves with its exit code once it exits. */
+export async function sigtermAndWait(member: MemberProcess): Promise<number | null> {
+  const child = member.child;
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  child.kill("SIGTERM");
+  return exited;
 }
