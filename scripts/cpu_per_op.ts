@@ -3,7 +3,7 @@
 // members' user+system CPU time from /proc/<pid>/stat and their counters from /api/status around
 // the measured window. It answers "where does the capacity go" in member-CPU microseconds per
 // operation, which is steadier than ops/s on a shared machine. Linux only (/proc).
-// Run: npx tsx scripts/cpu_per_op.ts [put|get|incr] [concurrency] [duration-ms]
+// Run: [CPU_PROF_DIR=dir] npx tsx scripts/cpu_per_op.ts [put|get|incr] [concurrency] [duration-ms]
 
 import { readFileSync } from "node:fs";
 import { ShoalCluster } from "../bench/peers.js";
@@ -14,6 +14,13 @@ type Kind = (typeof kinds)[number];
 
 /** Bounds of one measurement; units last. */
 const limits = { warmupMs: 1_500, durationMsMax: 60_000, concurrencyMax: 1_024, keys: 1_000 } as const;
+
+/** Read and write system calls made so far by one process. */
+function syscalls(pid: number): { reads: number; writes: number } {
+  const io = readFileSync(`/proc/${pid}/io`, "utf8");
+  const field = (name: string): number => Number(new RegExp(`^${name}: (\\d+)$`, "m").exec(io)?.[1] ?? 0);
+  return { reads: field("syscr"), writes: field("syscw") };
+}
 
 /** Clock ticks of user plus system time of one process (USER_HZ is 100 on Linux). */
 function cpuTicks(pid: number): number {
@@ -41,7 +48,11 @@ async function main(): Promise<void> {
   if (!kinds.includes(kind)) throw new Error(`kind must be one of ${kinds.join(", ")}`);
   if (!(concurrency >= 1 && concurrency <= limits.concurrencyMax)) throw new Error("bad concurrency");
   if (!(durationMs >= 100 && durationMs <= limits.durationMsMax)) throw new Error("bad duration");
-  const cluster = new ShoalCluster(3, 16);
+  // CPU_PROF_DIR=dir writes each member's V8 CPU profile there (whole run, start-up included).
+  const profileDir = process.env.CPU_PROF_DIR;
+  const nodeArgs = profileDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir];
+  // PARTITIONS=n changes the number of partitions (default 16).
+  const cluster = new ShoalCluster(3, Number(process.env.PARTITIONS ?? 16), nodeArgs);
   try {
     await cluster.start();
     const shoal = await connect({ endpoints: cluster.endpoints, secret: cluster.secret, timeoutMs: 10_000 });
@@ -66,23 +77,29 @@ async function main(): Promise<void> {
     };
     await run(limits.warmupMs);
     const pids = cluster.children.map((child) => child.process.pid!);
-    const before = { cpu: pids.map(cpuTicks), stats: await Promise.all(cluster.admins.map(counters)) };
+    const before = { cpu: pids.map(cpuTicks), io: pids.map(syscalls), stats: await Promise.all(cluster.admins.map(counters)) };
     const startMs = performance.now();
+    const clientBefore = process.cpuUsage();
     const operations = await run(durationMs);
+    const clientCpu = process.cpuUsage(clientBefore);
     const seconds = (performance.now() - startMs) / 1_000;
-    const after = { cpu: pids.map(cpuTicks), stats: await Promise.all(cluster.admins.map(counters)) };
+    const after = { cpu: pids.map(cpuTicks), io: pids.map(syscalls), stats: await Promise.all(cluster.admins.map(counters)) };
     const ticks = after.cpu.map((value, i) => value - before.cpu[i]!);
     const cpuUs = (ticks.reduce((a, b) => a + b, 0) * 10_000) / operations;
     console.log(
       `${kind} c=${concurrency}: ${Math.round(operations / seconds)} ops/s over ${seconds.toFixed(1)} s; ` +
-        `member CPU ${ticks.map((t) => (t / 100).toFixed(2)).join(" + ")} s = ${Math.round(cpuUs)} µs per operation`,
+        `member CPU ${ticks.map((t) => (t / 100).toFixed(2)).join(" + ")} s = ${Math.round(cpuUs)} µs per operation; ` +
+        `client CPU ${Math.round((clientCpu.user + clientCpu.system) / operations)} µs per operation`,
     );
     for (const [i, stats] of after.stats.entries()) {
       const was = before.stats[i]!;
       const per = (key: keyof MemberCounters): string => ((stats[key] - was[key]) / operations).toFixed(3);
+      const io = { reads: after.io[i]!.reads - before.io[i]!.reads, writes: after.io[i]!.writes - before.io[i]!.writes };
       console.log(
         `  n${i + 1} per operation: passes ${per("passes")}, frames in ${per("framesReceived")}, ` +
-          `out ${per("framesSent")}, WAL syncs ${per("walSyncs")}, WAL entries ${per("walEntries")}`,
+          `out ${per("framesSent")}, WAL syncs ${per("walSyncs")}, WAL entries ${per("walEntries")}, ` +
+          `CPU ${Math.round((ticks[i]! * 10_000) / operations)} µs, read calls ${(io.reads / operations).toFixed(3)}, ` +
+          `write calls ${(io.writes / operations).toFixed(3)}`,
       );
     }
     await shoal.close();
