@@ -1,15 +1,20 @@
-// CPU cost per operation of a 3-member Shoal cluster: starts the members (bench/peers.ts), drives
-// one kind of operation at a fixed concurrency for a bounded time through one client, and reads the
-// members' user+system CPU time from /proc/<pid>/stat and their counters from /api/status around
-// the measured window. It answers "where does the capacity go" in member-CPU microseconds per
-// operation, which is steadier than ops/s on a shared machine. Linux only (/proc).
-// Run: [CPU_PROF_DIR=dir] npx tsx scripts/cpu_per_op.ts [put|get|incr] [concurrency] [duration-ms]
+// CPU cost per operation: starts a 3-member Shoal cluster (or, for the peers' kinds, etcd's 3
+// members or one redis-server, bench/peers.ts), drives one kind of operation at a fixed concurrency
+// for a bounded time through one client in this process, and reads the servers' user+system CPU
+// time and system calls from /proc/<pid> (and Shoal's counters from /api/status) around the
+// measured window. It answers "where does the capacity go" in CPU microseconds per operation,
+// which is steadier than ops/s on a shared machine, and puts Shoal and its peers on one scale.
+// Linux only (/proc).
+// Run: npx tsx scripts/cpu_per_op.ts [put|get|incr|etcd-put|etcd-get|redis-incr] [concurrency] [duration-ms]
+// Settings: PARTITIONS=n (Shoal partitions, default 16), CPU_PROF_DIR=dir (each member's V8 CPU
+// profile, start-up included), MEMBER_NODE_ARGS="--flag ..." (node flags for every member).
 
 import { readFileSync } from "node:fs";
-import { ShoalCluster } from "../bench/peers.js";
+import { EtcdCluster, RedisServer, ShoalCluster } from "../bench/peers.js";
+import { etcdClient, etcdReady, redisClient, redisReady } from "../bench/targets.js";
 import { connect } from "../src/index.js";
 
-const kinds = ["put", "get", "incr"] as const;
+const kinds = ["put", "get", "incr", "etcd-put", "etcd-get", "redis-incr"] as const;
 type Kind = (typeof kinds)[number];
 
 /** Bounds of one measurement; units last. */
@@ -41,6 +46,79 @@ async function counters(admin: string): Promise<MemberCounters> {
   return ((await response.json()) as { stats: MemberCounters }).stats;
 }
 
+/** A running system: its server processes, one operation through its client, and its counters. */
+interface Subject {
+  readonly pids: readonly number[];
+  operation(key: string): Promise<unknown>;
+  /** Shoal's per-member counters; empty for the peers. */
+  counters(): Promise<MemberCounters[]>;
+  stop(): Promise<void>;
+}
+
+const value = "x".repeat(100);
+
+async function shoalSubject(kind: Kind): Promise<Subject> {
+  const profileDir = process.env.CPU_PROF_DIR;
+  const extraArgs = (process.env.MEMBER_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "");
+  const profileArgs = profileDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir];
+  const cluster = new ShoalCluster(3, Number(process.env.PARTITIONS ?? 16), [...extraArgs, ...profileArgs]);
+  await cluster.start();
+  const shoal = await connect({ endpoints: cluster.endpoints, secret: cluster.secret, timeoutMs: 10_000 });
+  const map = shoal.map<string>("cpu-per-op");
+  return {
+    pids: cluster.children.map((child) => child.process.pid!),
+    operation: (key) =>
+      kind === "put"
+        ? map.put(key, value)
+        : kind === "get"
+          ? map.get(key)
+          : shoal.counter(`c-${key}`).increment(1),
+    counters: () => Promise.all(cluster.admins.map(counters)),
+    stop: async () => {
+      await shoal.close();
+      await cluster.stop();
+    },
+  };
+}
+
+async function etcdSubject(kind: Kind): Promise<Subject> {
+  const cluster = new EtcdCluster(3);
+  await cluster.start(etcdReady);
+  const client = etcdClient(cluster.clientUrls);
+  return {
+    pids: cluster.children.map((child) => child.process.pid!),
+    operation: (key) =>
+      kind === "etcd-put" ? client.put(`map/${key}`).value(value).exec() : client.get(`map/${key}`).string(),
+    counters: async () => [],
+    stop: async () => {
+      client.close();
+      await cluster.stop();
+    },
+  };
+}
+
+async function redisSubject(): Promise<Subject> {
+  const server = new RedisServer("everysec");
+  await server.start(redisReady);
+  const client = redisClient(server.port);
+  await client.connect();
+  return {
+    pids: [server.child!.process.pid!],
+    operation: (key) => client.incr(`ctr/${key}`),
+    counters: async () => [],
+    stop: async () => {
+      client.disconnect();
+      await server.stop();
+    },
+  };
+}
+
+function subjectOf(kind: Kind): Promise<Subject> {
+  if (kind.startsWith("etcd-")) return etcdSubject(kind);
+  if (kind === "redis-incr") return redisSubject();
+  return shoalSubject(kind);
+}
+
 async function main(): Promise<void> {
   const kind = (process.argv[2] ?? "put") as Kind;
   const concurrency = Number(process.argv[3] ?? 64);
@@ -48,27 +126,14 @@ async function main(): Promise<void> {
   if (!kinds.includes(kind)) throw new Error(`kind must be one of ${kinds.join(", ")}`);
   if (!(concurrency >= 1 && concurrency <= limits.concurrencyMax)) throw new Error("bad concurrency");
   if (!(durationMs >= 100 && durationMs <= limits.durationMsMax)) throw new Error("bad duration");
-  // CPU_PROF_DIR=dir writes each member's V8 CPU profile there (whole run, start-up included).
-  const profileDir = process.env.CPU_PROF_DIR;
-  const nodeArgs = profileDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir];
-  // PARTITIONS=n changes the number of partitions (default 16).
-  const cluster = new ShoalCluster(3, Number(process.env.PARTITIONS ?? 16), nodeArgs);
+  const subject = await subjectOf(kind);
   try {
-    await cluster.start();
-    const shoal = await connect({ endpoints: cluster.endpoints, secret: cluster.secret, timeoutMs: 10_000 });
-    const map = shoal.map<string>("cpu-per-op");
-    const value = "x".repeat(100);
-    const operation = async (key: string): Promise<void> => {
-      if (kind === "put") await map.put(key, value);
-      else if (kind === "get") await map.get(key);
-      else await shoal.counter(`c-${key}`).increment(1);
-    };
     const run = async (forMs: number): Promise<number> => {
       let done = 0;
       const endMs = performance.now() + forMs;
       const worker = async (index: number): Promise<void> => {
         for (let i = index; performance.now() < endMs; i += concurrency) {
-          await operation(`k${i % limits.keys}`);
+          await subject.operation(`k${i % limits.keys}`);
           done += 1;
         }
       };
@@ -76,35 +141,39 @@ async function main(): Promise<void> {
       return done;
     };
     await run(limits.warmupMs);
-    const pids = cluster.children.map((child) => child.process.pid!);
-    const before = { cpu: pids.map(cpuTicks), io: pids.map(syscalls), stats: await Promise.all(cluster.admins.map(counters)) };
+    const pids = subject.pids;
+    const before = { cpu: pids.map(cpuTicks), io: pids.map(syscalls), stats: await subject.counters() };
     const startMs = performance.now();
     const clientBefore = process.cpuUsage();
     const operations = await run(durationMs);
     const clientCpu = process.cpuUsage(clientBefore);
     const seconds = (performance.now() - startMs) / 1_000;
-    const after = { cpu: pids.map(cpuTicks), io: pids.map(syscalls), stats: await Promise.all(cluster.admins.map(counters)) };
+    const after = { cpu: pids.map(cpuTicks), io: pids.map(syscalls), stats: await subject.counters() };
     const ticks = after.cpu.map((value, i) => value - before.cpu[i]!);
     const cpuUs = (ticks.reduce((a, b) => a + b, 0) * 10_000) / operations;
     console.log(
       `${kind} c=${concurrency}: ${Math.round(operations / seconds)} ops/s over ${seconds.toFixed(1)} s; ` +
-        `member CPU ${ticks.map((t) => (t / 100).toFixed(2)).join(" + ")} s = ${Math.round(cpuUs)} µs per operation; ` +
+        `server CPU ${ticks.map((t) => (t / 100).toFixed(2)).join(" + ")} s = ${Math.round(cpuUs)} µs per operation; ` +
         `client CPU ${Math.round((clientCpu.user + clientCpu.system) / operations)} µs per operation`,
     );
-    for (const [i, stats] of after.stats.entries()) {
-      const was = before.stats[i]!;
-      const per = (key: keyof MemberCounters): string => ((stats[key] - was[key]) / operations).toFixed(3);
-      const io = { reads: after.io[i]!.reads - before.io[i]!.reads, writes: after.io[i]!.writes - before.io[i]!.writes };
+    for (const [i, pid] of pids.entries()) {
+      const reads = after.io[i]!.reads - before.io[i]!.reads;
+      const writes = after.io[i]!.writes - before.io[i]!.writes;
+      const stats = after.stats[i];
+      const was = before.stats[i];
+      const per = (key: keyof MemberCounters): string =>
+        stats === undefined || was === undefined ? "-" : ((stats[key] - was[key]) / operations).toFixed(3);
       console.log(
-        `  n${i + 1} per operation: passes ${per("passes")}, frames in ${per("framesReceived")}, ` +
-          `out ${per("framesSent")}, WAL syncs ${per("walSyncs")}, WAL entries ${per("walEntries")}, ` +
-          `CPU ${Math.round((ticks[i]! * 10_000) / operations)} µs, read calls ${(io.reads / operations).toFixed(3)}, ` +
-          `write calls ${(io.writes / operations).toFixed(3)}`,
+        `  server ${i + 1} (pid ${pid}) per operation: CPU ${Math.round((ticks[i]! * 10_000) / operations)} µs, ` +
+          `read calls ${(reads / operations).toFixed(3)}, write calls ${(writes / operations).toFixed(3)}` +
+          (stats === undefined
+            ? ""
+            : `, passes ${per("passes")}, frames in ${per("framesReceived")}, out ${per("framesSent")}, ` +
+              `WAL syncs ${per("walSyncs")}, WAL entries ${per("walEntries")}`),
       );
     }
-    await shoal.close();
   } finally {
-    await cluster.stop();
+    await subject.stop();
   }
 }
 
