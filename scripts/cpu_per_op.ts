@@ -10,7 +10,7 @@
 // profile, start-up included), MEMBER_NODE_ARGS="--flag ..." (node flags for every member).
 
 import { readFileSync } from "node:fs";
-import { EtcdCluster, RedisServer, ShoalCluster } from "../bench/peers.js";
+import { EtcdCluster, RedisServer, ShoalCluster, stopAllChildren } from "../bench/peers.js";
 import { etcdClient, etcdReady, redisClient, redisReady } from "../bench/targets.js";
 import { connect } from "../src/index.js";
 
@@ -177,4 +177,11 @@ async function main(): Promise<void> {
   }
 }
 
+// A signal (a timeout's SIGTERM, Ctrl-C) stops every server this script started before it exits:
+// members left behind would load the machine for every later measurement.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    void stopAllChildren().finally(() => process.exit(130));
+  });
+}
 await main();
