@@ -50,6 +50,14 @@ export const raftBatchLayout = 1;
 const encodeBufferBytesInitial = 64 * 1024;
 /** Strings up to this many bytes decode by hand when ASCII; longer ones go to TextDecoder. */
 const asciiFastBytesMax = 64;
+/**
+ * Strings up to this many bytes are looked up among the last few decoded: node ids and replica
+ * ids repeat in every frame, and one string instance per id spares allocations and lets Map
+ * lookups and `===` compare a pointer.
+ */
+const recentBytesMax = 24;
+/** How many recent strings the decoder keeps (bounded: a peer cannot grow it). */
+const recentCount = 8;
 /** The largest varint: 2^53 - 1 takes 8 bytes of 7 bits. */
 const varintBytesMax = 8;
 
@@ -71,9 +79,26 @@ const messageTypes = [
   "read-index-response",
 ] as const satisfies readonly Message["type"][];
 
-const typeCodes: { readonly [T in Message["type"]]: number } = Object.fromEntries(
-  messageTypes.map((type, position) => [type, position + 1]),
-) as { [T in Message["type"]]: number };
+/** The inverse of {@link messageTypes}, as a literal (a fast-properties object for V8). */
+const typeCodes: { readonly [T in Message["type"]]: number } = {
+  "pre-vote": 1,
+  vote: 2,
+  "pre-vote-response": 3,
+  "vote-response": 4,
+  append: 5,
+  "append-response": 6,
+  heartbeat: 7,
+  "heartbeat-response": 8,
+  snapshot: 9,
+  "snapshot-response": 10,
+  "timeout-now": 11,
+  propose: 12,
+  "read-index": 13,
+  "read-index-response": 14,
+};
+for (const [position, type] of messageTypes.entries()) {
+  assert(typeCodes[type] === position + 1, `type code table disagrees at ${type}`);
+}
 
 const entryNormal = 1;
 const entryConfChange = 2;
@@ -109,7 +134,7 @@ export class RaftBatchEncoder {
     this.varint(batch.messages.length);
     for (const [group, message] of batch.messages) {
       assert(message.from === batch.from && message.to === to, "a raft batch goes from one member to one");
-      assert(group <= groupIdMax, `bad group ${group}`);
+      if (group > groupIdMax) assert(false, `bad group ${group}`);
       this.varint(group);
       this.message(message);
     }
@@ -224,7 +249,8 @@ export class RaftBatchEncoder {
   }
 
   private varint(value: number): void {
-    assert(Number.isSafeInteger(value) && value >= 0, `not a count: ${value}`);
+    // The message is built only on failure: this runs for every number of every message.
+    if (!(Number.isSafeInteger(value) && value >= 0)) assert(false, `not a count: ${value}`);
     this.reserve(varintBytesMax);
     const buffer = this.buffer;
     let rest = value;
@@ -565,6 +591,17 @@ class Reader {
   string(): string | null {
     const bytes = this.view(this.varint());
     if (bytes === null) return null;
+    if (bytes.byteLength <= recentBytesMax) {
+      const known = recentStrings.find(bytes);
+      if (known !== null) return known;
+      const text = this.text(bytes);
+      if (text !== null) recentStrings.add(bytes, text);
+      return text;
+    }
+    return this.text(bytes);
+  }
+
+  private text(bytes: Uint8Array): string | null {
     if (bytes.byteLength <= asciiFastBytesMax) {
       let out = "";
       let i = 0;
@@ -583,3 +620,30 @@ class Reader {
     }
   }
 }
+
+/** The last few short strings decoded, with their bytes: a round-robin cache of fixed size. */
+class RecentStrings {
+  private readonly bytes: Uint8Array[] = [];
+  private readonly texts: string[] = [];
+  private next = 0;
+
+  find(bytes: Uint8Array): string | null {
+    const length = bytes.byteLength;
+    for (let i = 0; i < this.bytes.length; i++) {
+      const candidate = this.bytes[i]!;
+      if (candidate.byteLength !== length) continue;
+      let j = 0;
+      while (j < length && candidate[j] === bytes[j]) j++;
+      if (j === length) return this.texts[i]!;
+    }
+    return null;
+  }
+
+  add(bytes: Uint8Array, text: string): void {
+    this.bytes[this.next] = bytes.slice();
+    this.texts[this.next] = text;
+    this.next = (this.next + 1) % recentCount;
+  }
+}
+
+const recentStrings = new RecentStrings();

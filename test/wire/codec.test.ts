@@ -411,6 +411,18 @@ describe("wire codec: plain data only", () => {
     expect(() => codec.encode(empty)).toThrow(AssertionError);
   });
 
+  it("gives every body bytes of its own, though MessagePack bodies share msgpackr's buffer", () => {
+    fc.assert(
+      fc.property(fc.array(wireMessage, { minLength: 2, maxLength: 8 }), (messages) => {
+        const bodies = messages.map((message) => encodeOk(message));
+        const last = bodies.pop() as Uint8Array;
+        for (const body of bodies) body.fill(0xff);
+        expect(codec.decode(last)).toStrictEqual({ kind: "ok", message: messages[messages.length - 1] });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it("carries a bytes-form payload as it is, and packs any other value as MessagePack", () => {
     const kinds = messageKinds.filter((kind) => messageKindPayloadForms[kind] === "bytes");
     expect(kinds).toEqual(["raft-batch"]);

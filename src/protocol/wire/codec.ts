@@ -15,7 +15,7 @@
 // The decoder never throws on a peer's bytes: every failure is a value, "bad-frame", and the
 // caller closes that one connection.
 
-import { Packr } from "msgpackr";
+import { Packr, RESERVE_START_SPACE } from "msgpackr";
 import { assert } from "../../lib/assert.js";
 import { type GroupId, groupId } from "../../types.js";
 import {
@@ -112,36 +112,49 @@ export class WireCodec {
    * kind whose payload form is "bytes" is copied in as it is; any other payload is packed as
    * MessagePack. A payload that is not plain data (checked only when verify is on), or a group that
    * breaks its kind's rule, is a bug in the caller and fails an assertion. The caller owns the
-   * returned body.
+   * returned body's bytes (a MessagePack body is a view of a larger buffer; no other body shares
+   * its bytes).
    */
   encode(message: WireMessage<unknown>): EncodeResult {
-    assert(message.version === wireVersion, `cannot encode version ${message.version}`);
+    // Messages of failed assertions are built only on failure: this runs for every frame.
+    if (message.version !== wireVersion) assert(false, `cannot encode version ${message.version}`);
     const code = messageKindCode(message.kind);
-    assert(code >= 1, `unknown message kind ${message.kind}`);
+    if (code < 1) assert(false, `unknown message kind ${message.kind}`);
     const group = message.group;
     assertGroupRule(message.kind, group);
-    let payload: Uint8Array;
-    if (message.payload instanceof Uint8Array && messageKindPayloadForms[message.kind] === "bytes") {
-      payload = message.payload;
-      assert(payload.byteLength > 0, `${message.kind}: an empty payload cannot be decoded`);
-    } else {
-      if (this.verify ?? encodeVerifyDefault) {
-        const problem = plainDataProblem(message.payload, "encode");
-        assert(problem === null, `${message.kind}: not plain data: ${problem}`);
-      }
-      payload = this.packr.pack(message.payload);
-    }
     const headerBytes = group === undefined ? headerBytesWithoutGroup : headerBytesWithGroup;
-    const bodyBytes = headerBytes + payload.byteLength;
-    if (bodyBytes > this.bodyBytesMax)
-      return { kind: "too-large", bodyBytes, bodyBytesMax: this.bodyBytesMax };
-    const body = new Uint8Array(bodyBytes);
+    const body =
+      message.payload instanceof Uint8Array && messageKindPayloadForms[message.kind] === "bytes"
+        ? this.bodyOfBytes(message.kind, headerBytes, message.payload)
+        : this.bodyOfValue(message.kind, headerBytes, message.payload);
+    if (body.byteLength > this.bodyBytesMax)
+      return { kind: "too-large", bodyBytes: body.byteLength, bodyBytesMax: this.bodyBytesMax };
     body[0] = wireVersion;
     body[1] = code;
     body[2] = group === undefined ? 0 : flagGroup;
-    if (group !== undefined) new DataView(body.buffer).setUint32(3, group, false);
-    body.set(payload, headerBytes);
+    if (group !== undefined) new DataView(body.buffer, body.byteOffset).setUint32(3, group, false);
     return { kind: "ok", body };
+  }
+
+  /** A new body: room for the header, then a copy of the payload. */
+  private bodyOfBytes(kind: MessageKind, headerBytes: number, payload: Uint8Array): Uint8Array {
+    if (payload.byteLength === 0) assert(false, `${kind}: an empty payload cannot be decoded`);
+    const body = new Uint8Array(headerBytes + payload.byteLength);
+    body.set(payload, headerBytes);
+    return body;
+  }
+
+  /**
+   * The payload packed as MessagePack behind room for the header, with no copy: msgpackr writes
+   * into a slab of its own and never writes over what it returned, so the body is a view of it.
+   */
+  private bodyOfValue(kind: MessageKind, headerBytes: number, payload: unknown): Uint8Array {
+    if (this.verify ?? encodeVerifyDefault) {
+      const problem = plainDataProblem(payload, "encode");
+      assert(problem === null, `${kind}: not plain data: ${problem}`);
+    }
+    const packed = this.packr.pack(payload, RESERVE_START_SPACE | headerBytes);
+    return new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength);
   }
 
   /**
@@ -239,10 +252,11 @@ function decodeHeader(body: Uint8Array): HeaderResult {
 
 function assertGroupRule(kind: MessageKind, group: GroupId | undefined): void {
   const rule = messageKindGroupRules[kind];
-  assert(!(rule === "required" && group === undefined), `${kind} needs a group`);
-  assert(!(rule === "forbidden" && group !== undefined), `${kind} takes no group`);
+  if (rule === "required" && group === undefined) assert(false, `${kind} needs a group`);
+  if (rule === "forbidden" && group !== undefined) assert(false, `${kind} takes no group`);
   if (group === undefined) return;
-  assert(Number.isSafeInteger(group) && group >= 0 && group <= groupIdMax, `bad group ${group}`);
+  if (!(Number.isSafeInteger(group) && group >= 0 && group <= groupIdMax))
+    assert(false, `bad group ${group}`);
 }
 
 function bad(
