@@ -1,7 +1,8 @@
 // The binary form of a `raft-batch` payload. Raft messages are a closed set of types with fixed
 // fields, so a hand-written layout replaces MessagePack on the member's busiest path: no map keys,
 // no interned-string lookups, no walk of the payload to check it is plain data, entry bytes copied
-// once into the encoder's buffer and once out of the frame on decode.
+// once into the encoder's buffer, and on decode no copy at all: entry data are views of the payload
+// (which the wire codec already copied out of the frame).
 //
 // Layout (every number a varint: unsigned LEB128, minimal, at most 2^53 - 1; a string a varint
 // byte length then UTF-8; bytes a varint length then the bytes; a boolean one byte, 0 or 1):
@@ -306,6 +307,10 @@ export class RaftBatchEncoder {
  * Decodes a `raft-batch` payload for member `self`: the binary form, or the legacy MessagePack form
  * (a peer of the previous version, or a test) told apart by the first byte. Returns null when the
  * payload is malformed, a message is not from the batch's sender, or one is for another member.
+ * The bytes of a binary batch (entry data, snapshot chunks, proposals) are views of `payload`, not
+ * copies: pass bytes that no one writes to afterwards, as the wire codec's decoded payload is.
+ * An entry kept in a log therefore keeps its whole frame's payload alive; frames are bounded
+ * (frameBytesMax) and mostly entries, so that costs little next to one allocation per entry.
  */
 export function raftBatchDecode(payload: unknown, self: NodeId): RaftBatch | null {
   if (!(payload instanceof Uint8Array) || payload.byteLength === 0) return null;
@@ -327,7 +332,7 @@ export function raftBatchDecode(payload: unknown, self: NodeId): RaftBatch | nul
 /**
  * Decodes a binary raft-batch payload for member `self`. Returns null when anything is malformed
  * or the batch is addressed to another member. Every message's `from` is the batch's sender and its
- * `to` is `self`. The batch shares no memory with `payload`.
+ * `to` is `self`. Its bytes are views of `payload` (see {@link raftBatchDecode}).
  */
 export function raftBatchDecodeBinary(payload: Uint8Array, self: NodeId): RaftBatch | null {
   const reader = new Reader(payload);
@@ -429,7 +434,7 @@ function messageRareDecode(
       if (!reader.ok || count > reader.remaining()) return null;
       const data: Uint8Array[] = [];
       for (let i = 0; i < count; i++) {
-        const bytes = reader.copy();
+        const bytes = reader.lengthPrefixed();
         if (bytes === null) return null;
         data.push(bytes);
       }
@@ -470,7 +475,7 @@ function entryDecode(reader: Reader): Entry | null {
   const term = reader.varint() as Term;
   const index = reader.varint() as LogIndex;
   if (type === entryNormal) {
-    const data = reader.copy();
+    const data = reader.lengthPrefixed();
     return data === null ? null : { type: "normal", term, index, data };
   }
   if (type !== entryConfChange) return null;
@@ -487,7 +492,7 @@ function snapshotDecode(reader: Reader, from: NodeId, to: NodeId, term: Term): M
   const learners = nodeIdsDecode(reader);
   const retired = nodeIdsDecode(reader);
   const offset = reader.varint();
-  const chunk = reader.copy();
+  const chunk = reader.lengthPrefixed();
   const done = reader.boolean();
   if (voters === null || learners === null || retired === null || chunk === null || done === null)
     return null;
@@ -517,7 +522,7 @@ class Reader {
   ok = true;
 
   constructor(source: Uint8Array) {
-    // A plain Uint8Array view: slice() of a Buffer would share memory instead of copying.
+    // A plain Uint8Array view, so that the bytes handed out are plain Uint8Arrays, not Buffers.
     this.source =
       Object.getPrototypeOf(source) === Uint8Array.prototype
         ? source
@@ -575,16 +580,9 @@ class Reader {
     return this.source.subarray(start, start + length);
   }
 
-  /** Length-prefixed bytes, copied out of the source. */
-  copy(): Uint8Array | null {
-    const length = this.varint();
-    if (!this.ok || length > this.remaining()) {
-      this.fail();
-      return null;
-    }
-    const start = this.position;
-    this.position += length;
-    return this.source.slice(start, start + length);
+  /** Length-prefixed bytes, as a view of the source. */
+  lengthPrefixed(): Uint8Array | null {
+    return this.view(this.varint());
   }
 
   /** A length-prefixed UTF-8 string; null on bad UTF-8 or past the end. */

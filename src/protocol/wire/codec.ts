@@ -160,9 +160,11 @@ export class WireCodec {
   /**
    * Decodes one frame body. Never throws on any input: garbage, a truncated body, an unknown
    * version or kind, a body over the limit or a payload that is not plain data all return
-   * "bad-frame". The message shares no memory with `body`: the caller may reuse the buffer. The
-   * payload of a kind whose form is "bytes" comes back as a copy of its bytes, unread: its core
-   * decodes and validates it.
+   * "bad-frame". A MessagePack payload shares no memory with `body`: the caller may reuse the
+   * buffer. The payload of a kind whose form is "bytes" comes back unread, as a view of `body` (a
+   * plain Uint8Array, no copy): its core decodes and validates it and may keep views of it, so pass
+   * a body no one writes to afterwards, as the transports' frames are (framing.ts hands each frame
+   * over as a new array).
    */
   decode(body: Uint8Array): DecodeResult {
     if (body.byteLength > this.bodyBytesMax) {
@@ -174,8 +176,7 @@ export class WireCodec {
     if (payloadBytes === 0) return bad("too-short", "no payload");
     const offset = body.byteOffset + header.headerBytes;
     if (messageKindPayloadForms[header.messageKind] === "bytes") {
-      // A copy, one memcpy: the payload's decoder may keep what it reads.
-      const payload = new Uint8Array(body.buffer, offset, payloadBytes).slice();
+      const payload = new Uint8Array(body.buffer, offset, payloadBytes);
       return { kind: "ok", message: envelopeOf(header.messageKind, header.group, payload) };
     }
     let payload: unknown;
