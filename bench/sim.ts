@@ -13,7 +13,7 @@
 
 import { Prng } from "../src/lib/prng.js";
 import { peekEnvelope, WireCodec } from "../src/protocol/wire/index.js";
-import type { RaftBatch } from "../src/runtime/codec.js";
+import { raftBatchDecode } from "../src/runtime/raft_batch_codec.js";
 import { Member, type MemberOptions, memberOptionsDefault } from "../src/runtime/index.js";
 import { linkFaultsNone, SimCluster, type SimEnvironment, Trace } from "../src/sim/index.js";
 import type { Process } from "../src/sim/index.js";
@@ -175,7 +175,8 @@ class Tap {
   private raftBatch(to: string, frame: Uint8Array): void {
     const decoded = this.codec.decode(frame);
     if (decoded.kind !== "ok") return;
-    const batch = decoded.message.payload as unknown as RaftBatch;
+    const batch = raftBatchDecode(decoded.message.payload, nodeId(to));
+    if (batch === null) return;
     for (const [group, message] of batch.messages) {
       this.raft.byType[message.type] = (this.raft.byType[message.type] ?? 0) + 1;
       if (message.type !== "append") continue;

@@ -198,7 +198,8 @@ function memberValid(value: unknown): value is ClusterMember {
   );
 }
 
-function helloValid(value: unknown): value is Hello {
+/** Checks a hello from a peer: its members and, when present, the configuration's members. */
+export function helloValid(value: unknown): value is Hello {
   if (!isRecord(value) || !memberValid(value.member) || !isCount(value.expect)) return false;
   if (!Array.isArray(value.known) || !value.known.every(memberValid)) return false;
   const cluster = value.cluster;

@@ -42,13 +42,12 @@ import {
   entryToWal,
   type Hello,
   type RaftBatch,
-  raftBatchValid,
-  raftMessageValid,
   walSnapshotEncode,
 } from "./codec.js";
 import { clusterConfigBuild, configGroupVoters, Formation } from "./formation.js";
 import { type LeaderWatch, leaderWatchAttach } from "./leader_watch.js";
 import type { MemberOptions, MemberStats } from "./member_options.js";
+import { RaftBatchEncoder, raftBatchDecode } from "./raft_batch_codec.js";
 import { RaftGroup } from "./raft_group.js";
 import { type MemberStatus, memberStatusOf } from "./status.js";
 import { SwimDriver } from "./swim_driver.js";
@@ -82,6 +81,8 @@ export class Member {
   readonly groups = new Map<GroupId, RaftGroup>();
   readonly wal: Wal;
   readonly codec: WireCodec;
+  /** Encodes raft-batch payloads into one reused buffer; the codec copies each into its frame. */
+  private readonly batchEncoder = new RaftBatchEncoder();
   readonly logger: Logger;
   readonly clients: ClientService;
   readonly ap: ApService;
@@ -425,21 +426,18 @@ export class Member {
   }
 
   private raftBatchStep(from: Address, payload: unknown): void {
-    if (!raftBatchValid(payload)) {
+    // Decoding checks every message: its fields, from the batch's sender, to this member.
+    const batch = raftBatchDecode(payload, this.nodeId);
+    if (batch === null) {
       this.frameInvalid(from, "malformed raft-batch");
       return;
     }
-    const batch = payload as RaftBatch;
     this.lastHeardMs.set(batch.from, this.environment.clock.nowMs());
     this.ap.peerReplicaSeen(batch.from, batch.replica as ReplicaId);
     if (batch.hello !== null) this.helloReceived(batch.hello);
     for (const [group, message] of batch.messages) {
       const host = this.groups.get(group);
       if (host === undefined) continue; // A group this member does not (yet) replicate.
-      if (!raftMessageValid(message, this.nodeId) || message.from !== batch.from) {
-        this.frameInvalid(from, `malformed raft message for group ${group}`);
-        return;
-      }
       host.node.step(message);
     }
   }
@@ -484,7 +482,7 @@ export class Member {
       hello: this.formation.hello(this.cluster),
       messages: [],
     };
-    this.frameSend(to, { version: 1, kind: "raft-batch", payload: batch });
+    this.frameSend(to, { version: 1, kind: "raft-batch", payload: this.batchEncoder.encode(batch) });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -732,7 +730,8 @@ export class Member {
 
   private batchSend(to: Address, messages: readonly [GroupId, Message][]): void {
     const batch: RaftBatch = { from: this.nodeId, replica: this.ap.replicaId, hello: null, messages };
-    const sent = this.frameSend(to, { version: 1, kind: "raft-batch", payload: batch });
+    const payload = this.batchEncoder.encode(batch);
+    const sent = this.frameSend(to, { version: 1, kind: "raft-batch", payload });
     if (sent || messages.length < 2) return;
     const half = Math.ceil(messages.length / 2);
     this.batchSend(to, messages.slice(0, half));

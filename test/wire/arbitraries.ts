@@ -6,6 +6,7 @@ import {
   groupIdMax,
   type MessageKind,
   messageKindGroupRules,
+  messageKindPayloadForms,
   messageKinds,
   type WireMessage,
   type WireValue,
@@ -45,13 +46,20 @@ export const wireValue: fc.Arbitrary<WireValue> = fc.letrec<{
 /** An arbitrary group id, over the whole range the header carries. */
 const group = fc.integer({ min: 0, max: groupIdMax }).map((value) => groupId(value));
 
-/** An arbitrary message of `kind`, with a group exactly when the kind's rule allows one. */
+/** Bytes for a kind whose payload form is "bytes": never empty (an empty payload is refused). */
+const payloadBytes: fc.Arbitrary<WireValue> = fc.uint8Array({ minLength: 1, maxLength: 256 });
+
+/**
+ * An arbitrary message of `kind`, with a group exactly when the kind's rule allows one, and a
+ * payload of its form: plain data, or bytes.
+ */
 export function messageOf(kind: MessageKind): fc.Arbitrary<WireMessage> {
   const rule = messageKindGroupRules[kind];
+  const payload = messageKindPayloadForms[kind] === "bytes" ? payloadBytes : wireValue;
   const withGroup = fc
-    .record({ group, payload: wireValue })
+    .record({ group, payload })
     .map(({ group, payload }): WireMessage => ({ version: wireVersion, kind, group, payload }));
-  const withoutGroup = wireValue.map((payload): WireMessage => ({ version: wireVersion, kind, payload }));
+  const withoutGroup = payload.map((payload): WireMessage => ({ version: wireVersion, kind, payload }));
   if (rule === "required") return withGroup;
   if (rule === "forbidden") return withoutGroup;
   return fc.oneof(withGroup, withoutGroup);

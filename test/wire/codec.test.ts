@@ -18,6 +18,7 @@ import {
   isPlainData,
   messageKindCode,
   messageKindGroupRules,
+  messageKindPayloadForms,
   messageKinds,
   payloadDepthMax,
   peekEnvelope,
@@ -76,8 +77,12 @@ describe("wire codec: round trips", () => {
   });
 
   it("decodes from a view inside a larger buffer, and copies bytes out of it", () => {
+    // Bytes-form payloads are views of the body by design (next test): MessagePack kinds only.
+    const msgpackMessage = wireMessage.filter(
+      (message) => messageKindPayloadForms[message.kind] === "msgpack",
+    );
     fc.assert(
-      fc.property(wireMessage, fc.nat(64), fc.nat(64), (message, before, after) => {
+      fc.property(msgpackMessage, fc.nat(64), fc.nat(64), (message, before, after) => {
         const encoded = encodeOk(message);
         const buffer = new Uint8Array(before + encoded.byteLength + after).fill(0xc1);
         buffer.set(encoded, before);
@@ -88,6 +93,18 @@ describe("wire codec: round trips", () => {
       }),
       { numRuns: cases },
     );
+  });
+
+  it("hands a bytes-form payload back as a plain view of the body, without a copy", () => {
+    const payload = Uint8Array.of(0xc1, 1, 2, 3);
+    const body = Buffer.from(encodeOk({ version: wireVersion, kind: "raft-batch", payload }));
+    const decoded = codec.decode(body);
+    if (decoded.kind !== "ok" || !(decoded.message.payload instanceof Uint8Array)) throw new Error("decode");
+    const view = decoded.message.payload;
+    expect(Object.getPrototypeOf(view)).toBe(Uint8Array.prototype);
+    expect([...view]).toEqual([...payload]);
+    body[headerBytesWithoutGroup] = 0x77; // The same memory: the caller hands the body over.
+    expect(view[0]).toBe(0x77);
   });
 
   it("decodes a Buffer body into plain Uint8Array bytes", () => {
@@ -164,9 +181,14 @@ describe("wire codec: bad frames never throw", () => {
 
   it("refuses strict prefixes of a valid body (every header length, then sampled cuts)", () => {
     // Every prefix of a long body would cost thousands of thrown errors per case; the header
-    // lengths plus 24 random cuts per body cover the same ground in 1,000 cases.
+    // lengths plus 24 random cuts per body cover the same ground in 1,000 cases. A payload of
+    // "bytes" form has no length of its own: its core's decoder refuses a cut one
+    // (test/runtime/raft_batch_codec.test.ts), so only MessagePack kinds are cut here.
+    const msgpackMessage = wireMessage.filter(
+      (message) => messageKindPayloadForms[message.kind] === "msgpack",
+    );
     fc.assert(
-      fc.property(wireMessage, fc.array(fc.nat(), { maxLength: 24 }), (message, cuts) => {
+      fc.property(msgpackMessage, fc.array(fc.nat(), { maxLength: 24 }), (message, cuts) => {
         const encoded = encodeOk(message);
         const lengths = [
           0,
@@ -396,6 +418,39 @@ describe("wire codec: plain data only", () => {
       { version: wireVersion, kind: "gossip" as "swim", payload: null },
     ];
     for (const envelope of envelopes) expect(() => codec.encode(envelope)).toThrow(AssertionError);
+    // The plain-data walk is a check on our own code: a codec may turn it off (production does).
+    const unchecked = new WireCodec({ frameBytesMax: 1 << 20, verify: false });
+    expect(unchecked.encode({ version: wireVersion, kind: "swim", payload: [1, 2] }).kind).toBe("ok");
+    expect(() => unchecked.encode({ version: wireVersion, kind: "swim", payload: 10n })).not.toThrow();
+    // A bytes payload is never empty: the decoder would refuse the body.
+    const empty = { version: wireVersion, kind: "raft-batch", payload: new Uint8Array(0) } as const;
+    expect(() => codec.encode(empty)).toThrow(AssertionError);
+  });
+
+  it("gives every body bytes of its own, though MessagePack bodies share msgpackr's buffer", () => {
+    fc.assert(
+      fc.property(fc.array(wireMessage, { minLength: 2, maxLength: 8 }), (messages) => {
+        const bodies = messages.map((message) => encodeOk(message));
+        const last = bodies.pop() as Uint8Array;
+        for (const body of bodies) body.fill(0xff);
+        expect(codec.decode(last)).toStrictEqual({ kind: "ok", message: messages[messages.length - 1] });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("carries a bytes-form payload as it is, and packs any other value as MessagePack", () => {
+    const kinds = messageKinds.filter((kind) => messageKindPayloadForms[kind] === "bytes");
+    expect(kinds).toEqual(["raft-batch"]);
+    const payload = Uint8Array.of(0xc1, 1, 2, 3);
+    const body = encodeOk({ version: wireVersion, kind: "raft-batch", payload });
+    expect([...body]).toEqual([wireVersion, messageKindCode("raft-batch"), 0, 0xc1, 1, 2, 3]);
+    // The legacy form: a plain value is packed, and comes back as its MessagePack bytes.
+    const legacy = encodeOk({ version: wireVersion, kind: "raft-batch", payload: [7] });
+    expect(codec.decode(legacy)).toStrictEqual({
+      kind: "ok",
+      message: { version: wireVersion, kind: "raft-batch", payload: Uint8Array.of(0x91, 7) },
+    });
   });
 
   it("accepts what plain data allows, at any depth up to the limit", () => {

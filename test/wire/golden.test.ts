@@ -16,7 +16,14 @@ import {
   type WireMessage,
   wireVersion,
 } from "../../src/protocol/wire/index.js";
-import { groupId } from "../../src/types.js";
+import type { Message } from "../../src/protocol/raft/index.js";
+import { RaftBatchEncoder } from "../../src/runtime/raft_batch_codec.js";
+import { groupId, type LogIndex, nodeId, type Term } from "../../src/types.js";
+
+function heartbeat(term: number, commit: number): Message {
+  const envelope = { from: nodeId("n1"), to: nodeId("n2"), term: term as Term };
+  return { ...envelope, type: "heartbeat", commit: commit as LogIndex, context: 0 };
+}
 
 const goldenPath = join(import.meta.dirname, "testdata", "golden_bodies.txt");
 const codec = new WireCodec({ frameBytesMax: 1 << 20 });
@@ -39,13 +46,21 @@ const samples: { readonly [K in MessageKind]: WireMessage } = {
       entries: [{ term: 7, index: 42, data: bytes(1, 2, 3) }],
     },
   },
+  // Binary payload (runtime/raft_batch_codec.ts, which pins its own layout): two heartbeats.
   "raft-batch": {
     version: wireVersion,
     kind: "raft-batch",
-    payload: [
-      [1, { type: "heartbeat", term: 3, commitIndex: 9 }],
-      [2, { type: "heartbeat", term: 5, commitIndex: 17 }],
-    ],
+    payload: new RaftBatchEncoder()
+      .encode({
+        from: nodeId("n1"),
+        replica: "n1@1",
+        hello: null,
+        messages: [
+          [groupId(1), heartbeat(3, 9)],
+          [groupId(2), heartbeat(5, 17)],
+        ],
+      })
+      .slice(),
   },
   swim: {
     version: wireVersion,

@@ -7,14 +7,15 @@
 //   offset 1   u8      kind code (messageKinds position + 1)
 //   offset 2   u8      flags: bit 0 = a group follows; every other bit must be zero
 //   offset 3   u32 BE  group id, only when flag bit 0 is set
-//   then               the payload: exactly one MessagePack value, to the end of the body
+//   then               the payload, to the end of the body: exactly one MessagePack value, or for
+//                      a kind whose payload form is "bytes" (message.ts) the payload's own bytes
 //
 // A fixed binary header lets a reader route or count a frame by kind and group without decoding
 // the payload, and lets a future version change the payload encoding behind the version byte.
 // The decoder never throws on a peer's bytes: every failure is a value, "bad-frame", and the
 // caller closes that one connection.
 
-import { Packr } from "msgpackr";
+import { Packr, RESERVE_START_SPACE } from "msgpackr";
 import { assert } from "../../lib/assert.js";
 import { type GroupId, groupId } from "../../types.js";
 import {
@@ -22,7 +23,9 @@ import {
   messageKindCode,
   messageKindGroupRules,
   messageKindOfCode,
+  messageKindPayloadForms,
   type WireMessage,
+  type WireValue,
   wireVersion,
 } from "./message.js";
 import { isPlainData, plainDataProblem } from "./plain_data.js";
@@ -40,10 +43,25 @@ export const groupIdMax = 0xffff_ffff;
 
 const flagGroup = 0b0000_0001;
 
+/**
+ * Whether encode checks that a MessagePack payload is plain data. The check walks the whole payload
+ * and guards against bugs in our own cores, not against input (decode always checks what a peer
+ * sent), so production skips it and the tests turn it on for every codec
+ * (test/support/wire_verify.ts, a vitest setup file). A codec's config may override it.
+ */
+let encodeVerifyDefault = false;
+
+/** Turns the plain-data check at encode on or off for codecs whose config does not choose. */
+export function wireEncodeVerifySet(on: boolean): void {
+  encodeVerifyDefault = on;
+}
+
 /** What a codec needs to know. */
 export interface WireCodecConfig {
   /** Largest frame on the wire, length prefix included (limits.ts `frameBytesMax`). */
   readonly frameBytesMax: number;
+  /** Whether encode checks payloads are plain data; absent: {@link wireEncodeVerifySet}'s choice. */
+  readonly verify?: boolean;
 }
 
 /** The outcome of {@link WireCodec.encode}. */
@@ -76,6 +94,7 @@ export type DecodeResult =
  */
 export class WireCodec {
   private readonly packr: Packr;
+  private readonly verify: boolean | undefined;
   /** The largest body that fits in a frame: frameBytesMax less the length prefix. */
   readonly bodyBytesMax: number;
 
@@ -83,41 +102,69 @@ export class WireCodec {
     assert(Number.isSafeInteger(config.frameBytesMax), "frameBytesMax must be an integer");
     assert(config.frameBytesMax > lengthPrefixBytes + headerBytesWithGroup, "frameBytesMax too small");
     this.bodyBytesMax = config.frameBytesMax - lengthPrefixBytes;
+    this.verify = config.verify;
     this.packr = new Packr({ useRecords: false, mapsAsObjects: true, copyBuffers: true });
   }
 
   /**
    * Encodes `message` into a new frame body, or returns "too-large" when the body would not fit
-   * in a frame (the caller splits the message or fails the request). A payload that is not plain
-   * data, or a group that breaks its kind's rule, is a bug in the caller and fails an assertion.
-   * The caller owns the returned body.
+   * in a frame (the caller splits the message or fails the request). A Uint8Array payload of a
+   * kind whose payload form is "bytes" is copied in as it is; any other payload is packed as
+   * MessagePack. A payload that is not plain data (checked only when verify is on), or a group that
+   * breaks its kind's rule, is a bug in the caller and fails an assertion. The caller owns the
+   * returned body's bytes (a MessagePack body is a view of a larger buffer; no other body shares
+   * its bytes).
    */
   encode(message: WireMessage<unknown>): EncodeResult {
-    assert(message.version === wireVersion, `cannot encode version ${message.version}`);
+    // Messages of failed assertions are built only on failure: this runs for every frame.
+    if (message.version !== wireVersion) assert(false, `cannot encode version ${message.version}`);
     const code = messageKindCode(message.kind);
-    assert(code >= 1, `unknown message kind ${message.kind}`);
+    if (code < 1) assert(false, `unknown message kind ${message.kind}`);
     const group = message.group;
     assertGroupRule(message.kind, group);
-    const problem = plainDataProblem(message.payload, "encode");
-    assert(problem === null, `${message.kind}: not plain data: ${problem}`);
-    const payload = this.packr.pack(message.payload);
     const headerBytes = group === undefined ? headerBytesWithoutGroup : headerBytesWithGroup;
-    const bodyBytes = headerBytes + payload.byteLength;
-    if (bodyBytes > this.bodyBytesMax)
-      return { kind: "too-large", bodyBytes, bodyBytesMax: this.bodyBytesMax };
-    const body = new Uint8Array(bodyBytes);
+    const body =
+      message.payload instanceof Uint8Array && messageKindPayloadForms[message.kind] === "bytes"
+        ? this.bodyOfBytes(message.kind, headerBytes, message.payload)
+        : this.bodyOfValue(message.kind, headerBytes, message.payload);
+    if (body.byteLength > this.bodyBytesMax)
+      return { kind: "too-large", bodyBytes: body.byteLength, bodyBytesMax: this.bodyBytesMax };
     body[0] = wireVersion;
     body[1] = code;
     body[2] = group === undefined ? 0 : flagGroup;
-    if (group !== undefined) new DataView(body.buffer).setUint32(3, group, false);
-    body.set(payload, headerBytes);
+    if (group !== undefined) new DataView(body.buffer, body.byteOffset).setUint32(3, group, false);
     return { kind: "ok", body };
+  }
+
+  /** A new body: room for the header, then a copy of the payload. */
+  private bodyOfBytes(kind: MessageKind, headerBytes: number, payload: Uint8Array): Uint8Array {
+    if (payload.byteLength === 0) assert(false, `${kind}: an empty payload cannot be decoded`);
+    const body = new Uint8Array(headerBytes + payload.byteLength);
+    body.set(payload, headerBytes);
+    return body;
+  }
+
+  /**
+   * The payload packed as MessagePack behind room for the header, with no copy: msgpackr writes
+   * into a slab of its own and never writes over what it returned, so the body is a view of it.
+   */
+  private bodyOfValue(kind: MessageKind, headerBytes: number, payload: unknown): Uint8Array {
+    if (this.verify ?? encodeVerifyDefault) {
+      const problem = plainDataProblem(payload, "encode");
+      assert(problem === null, `${kind}: not plain data: ${problem}`);
+    }
+    const packed = this.packr.pack(payload, RESERVE_START_SPACE | headerBytes);
+    return new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength);
   }
 
   /**
    * Decodes one frame body. Never throws on any input: garbage, a truncated body, an unknown
    * version or kind, a body over the limit or a payload that is not plain data all return
-   * "bad-frame". The message shares no memory with `body`: the caller may reuse the buffer.
+   * "bad-frame". A MessagePack payload shares no memory with `body`: the caller may reuse the
+   * buffer. The payload of a kind whose form is "bytes" comes back unread, as a view of `body` (a
+   * plain Uint8Array, no copy): its core decodes and validates it and may keep views of it, so pass
+   * a body no one writes to afterwards, as the transports' frames are (framing.ts hands each frame
+   * over as a new array).
    */
   decode(body: Uint8Array): DecodeResult {
     if (body.byteLength > this.bodyBytesMax) {
@@ -127,11 +174,15 @@ export class WireCodec {
     if (header.kind === "bad-frame") return header;
     const payloadBytes = body.byteLength - header.headerBytes;
     if (payloadBytes === 0) return bad("too-short", "no payload");
+    const offset = body.byteOffset + header.headerBytes;
+    if (messageKindPayloadForms[header.messageKind] === "bytes") {
+      const payload = new Uint8Array(body.buffer, offset, payloadBytes);
+      return { kind: "ok", message: envelopeOf(header.messageKind, header.group, payload) };
+    }
     let payload: unknown;
     try {
       // A plain Uint8Array view of our own (msgpackr caches a DataView on its source): bytes then
       // decode as Uint8Array even when the body is a Buffer.
-      const offset = body.byteOffset + header.headerBytes;
       payload = this.packr.unpack(new Uint8Array(body.buffer, offset, payloadBytes));
     } catch (error) {
       // msgpackr throws on truncation, trailing bytes, bad extension data and deep nesting
@@ -139,12 +190,14 @@ export class WireCodec {
       return bad("bad-payload", error instanceof Error ? error.message : String(error));
     }
     if (!isPlainData(payload, "decode")) return bad("not-plain", plainDataProblem(payload, "decode") ?? "");
-    const message: WireMessage =
-      header.group === null
-        ? { version: wireVersion, kind: header.messageKind, payload }
-        : { version: wireVersion, kind: header.messageKind, group: header.group, payload };
-    return { kind: "ok", message };
+    return { kind: "ok", message: envelopeOf(header.messageKind, header.group, payload) };
   }
+}
+
+function envelopeOf(kind: MessageKind, group: GroupId | null, payload: WireValue): WireMessage {
+  return group === null
+    ? { version: wireVersion, kind, payload }
+    : { version: wireVersion, kind, group, payload };
 }
 
 /** Describes a bad frame in one line, for the single log line of a closed connection. */
@@ -200,10 +253,11 @@ function decodeHeader(body: Uint8Array): HeaderResult {
 
 function assertGroupRule(kind: MessageKind, group: GroupId | undefined): void {
   const rule = messageKindGroupRules[kind];
-  assert(!(rule === "required" && group === undefined), `${kind} needs a group`);
-  assert(!(rule === "forbidden" && group !== undefined), `${kind} takes no group`);
+  if (rule === "required" && group === undefined) assert(false, `${kind} needs a group`);
+  if (rule === "forbidden" && group !== undefined) assert(false, `${kind} takes no group`);
   if (group === undefined) return;
-  assert(Number.isSafeInteger(group) && group >= 0 && group <= groupIdMax, `bad group ${group}`);
+  if (!(Number.isSafeInteger(group) && group >= 0 && group <= groupIdMax))
+    assert(false, `bad group ${group}`);
 }
 
 function bad(

@@ -10,15 +10,25 @@ export {
   lengthPrefixBytes,
   peekEnvelope,
   WireCodec,
+  wireEncodeVerifySet,
 } from "./codec.js";
 export {
   messageKindCode,
   messageKindGroupRules,
   messageKindOfCode,
+  messageKindPayloadForms,
   messageKinds,
   wireVersion,
 } from "./message.js";
 export { isPlainData, payloadDepthMax, plainDataProblem } from "./plain_data.js";
 export type { BadFrameReason, DecodeResult, EncodeResult, HeaderResult, WireCodecConfig } from "./codec.js";
-export type { GroupRule, MessageKind, WireMessage, WireObject, WireValue, WireVersion } from "./message.js";
+export type {
+  GroupRule,
+  MessageKind,
+  PayloadForm,
+  WireMessage,
+  WireObject,
+  WireValue,
+  WireVersion,
+} from "./message.js";
 export type { PlainDataMode } from "./plain_data.js";

@@ -50,6 +50,27 @@ export const messageKindGroupRules: { readonly [K in MessageKind]: GroupRule } =
 };
 
 /**
+ * How a kind's payload travels: "msgpack", one MessagePack value; or "bytes", the payload's own
+ * bytes as they are, for kinds whose core has a binary form (a Uint8Array payload on both sides).
+ */
+export type PayloadForm = "msgpack" | "bytes";
+
+/** The payload form of each kind. */
+export const messageKindPayloadForms: { readonly [K in MessageKind]: PayloadForm } = {
+  raft: "msgpack",
+  /**
+   * Binary (runtime/raft_batch_codec.ts). A payload other than bytes is still packed as
+   * MessagePack (the legacy form); the receiver tells the two apart by the first byte.
+   */
+  "raft-batch": "bytes",
+  swim: "msgpack",
+  "crdt-delta": "msgpack",
+  "crdt-digest": "msgpack",
+  "client-request": "msgpack",
+  "client-response": "msgpack",
+};
+
+/**
  * Plain data: what a payload may hold, so that msgpackr carries it unchanged and every process
  * decodes the same value. No Map, Set, Date, class instance, bigint, undefined, NaN or Infinity,
  * no string with a lone surrogate (UTF-8 cannot carry it); bytes are Uint8Array (decoded as a
