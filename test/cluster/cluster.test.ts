@@ -219,7 +219,8 @@ describe("three shoal start processes", () => {
     expect(closes().length).toBe(3);
     const after = await writes(8, "bad");
     expect(after.filter((o) => o.kind !== "ok")).toEqual([]);
-    expect(await allReady()).toBe(true);
+    // Every member still ready (polled: a group may be between leaders for a moment under load).
+    expect(await waitFor(allReady, 15_000)).toBe(true);
   }, 60_000);
 
   it("cost little CPU at rest with 64 groups", async () => {
