@@ -9,7 +9,7 @@ import type { Prng } from "../../lib/prng.js";
 import type { ReplicaId } from "../../types.js";
 import { Hlc, type HlcConfig, type HlcTimestamp } from "../clock/hlc.js";
 import { CausalCrdt } from "../crdt/causal.js";
-import type { Crdt } from "../crdt/crdt.js";
+import type { Crdt, CrdtTypeName } from "../crdt/crdt.js";
 import type { CrdtMutants } from "../crdt/mutants.js";
 import { decodeCrdt, encodeCrdt, latestStampOf } from "../crdt/registry.js";
 import { DeltaBuffer } from "./delta_buffer.js";
@@ -128,6 +128,28 @@ export class Replicator {
     return { kind: "ok", delta };
   }
 
+  /**
+   * Applies a local mutation in place, without a copy of the state or a join of the delta:
+   * `apply` changes the stored state of `key` (a fresh `bottom()` when the key is new) and returns
+   * the delta it applied, which must satisfy state after = state before ⊔ delta (each type's
+   * in-place mutator is checked against that law). The delta is buffered for the peers unless it
+   * is bottom. `type` is the type `bottom()` makes, so that no bottom is built for a held key.
+   */
+  mutateInPlace<T extends Crdt>(
+    key: string,
+    type: CrdtTypeName,
+    bottom: () => T,
+    apply: (state: T) => Crdt,
+  ): MutateResult {
+    const result = this.store.update(key, type, bottom, apply);
+    if (result.kind === "wrong-type") {
+      this.stats.wrongType += 1;
+      return result;
+    }
+    if (!result.delta.isBottom) this.buffer.push(key, result.delta, null);
+    return { kind: "ok", delta: result.delta };
+  }
+
   /** Advances logical time by one tick: gossips and starts digest exchanges on their cadence. */
   tick(): void {
     this.ticks += 1;
@@ -166,6 +188,11 @@ export class Replicator {
         this.leafStatesReceive(message, wallMs);
         return;
     }
+  }
+
+  /** Whether messages are queued (so a driver can skip takeOutbox() on the write path). */
+  get hasOutbox(): boolean {
+    return this.outbox.length > 0;
   }
 
   /** Hands over the messages queued since the last call; the caller owns delivery. */
