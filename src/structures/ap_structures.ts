@@ -41,8 +41,10 @@ export function apApply(replicator: Replicator, operation: Operation, wallMs: nu
       const before = current.state instanceof PNCounter ? current.state.value() : 0;
       if (!Number.isSafeInteger(operation.delta) || !Number.isSafeInteger(before + operation.delta))
         return refused(`counter ${operation.name}: ${before} + ${operation.delta} overflows`);
-      // In place: the stored counter takes the increment, and only the one-entry delta is new.
+      // An add of 0 changes nothing: answered as a read, so no delta travels.
       const amount = operation.delta;
+      if (amount === 0) return { kind: "ok", result: before };
+      // In place: the stored counter takes the increment, and only the one-entry delta is new.
       const result = replicator.mutateInPlace(
         key,
         "pncounter",

@@ -79,6 +79,14 @@ export class Replicator {
   private readonly received = new Map<ReplicaId, number>();
   /** Per peer: the nextSeq and tick of the last interval sent, to avoid resending it every round. */
   private readonly lastSent = new Map<ReplicaId, { readonly seq: number; readonly tick: number }>();
+  /**
+   * Per peer: where the peer's record of our deltas stands as far as we told it (the end of the
+   * last interval sent, or its ack or nack). Every delta between it and the next interval's start
+   * is held by the peer (it came from the peer: such intervals are skipped, not sent), so an
+   * interval is labelled from here, and the peer does not refuse it for starting beyond what it
+   * recorded (which used to cost a nack and a full state after every skipped interval).
+   */
+  private readonly told = new Map<ReplicaId, number>();
   private peers: ReplicaId[] = [];
   private outbox: ReplicationMessage[] = [];
   private ticks = 0;
@@ -103,6 +111,7 @@ export class Replicator {
     for (const peer of [...this.acked.keys()]) if (!peers.includes(peer)) this.acked.delete(peer);
     for (const peer of [...this.received.keys()]) if (!peers.includes(peer)) this.received.delete(peer);
     for (const peer of [...this.lastSent.keys()]) if (!peers.includes(peer)) this.lastSent.delete(peer);
+    for (const peer of [...this.told.keys()]) if (!peers.includes(peer)) this.told.delete(peer);
   }
 
   /** Stamps a local write with the hybrid logical clock at wall time `wallMs`. */
@@ -174,11 +183,13 @@ export class Replicator {
         // Acks from a member that is no longer a peer would only grow the map: ignore them.
         if (!this.peers.includes(message.from)) return;
         this.acked.set(message.from, Math.max(this.acked.get(message.from) ?? 0, message.seq));
+        this.told.set(message.from, Math.max(this.told.get(message.from) ?? 0, message.seq));
         return;
       case "nack":
         if (!this.peers.includes(message.from)) return;
         // The peer holds less than we believed: restart from what it holds (full state if collected).
         this.acked.set(message.from, message.seq);
+        this.told.set(message.from, message.seq);
         this.lastSent.delete(message.from);
         return;
       case "digest":
@@ -270,6 +281,7 @@ export class Replicator {
       const entries: KeyedBytes[] = [];
       for (const key of this.store.keys()) entries.push({ key, bytes: encodeCrdt(this.store.get(key)!) });
       this.send({ type: "delta", from: this.self, to: peer, fromSeq: 0, toSeq, isFull: true, entries });
+      this.told.set(peer, toSeq);
       return;
     }
     const joined = this.buffer.interval(fromSeq, peer, this.config.mutants);
@@ -279,7 +291,10 @@ export class Replicator {
       return;
     }
     const entries = [...joined].map(([key, delta]) => ({ key, bytes: encodeCrdt(delta) }));
-    this.send({ type: "delta", from: this.self, to: peer, fromSeq, toSeq, isFull: false, entries });
+    // Labelled from what the peer recorded: the deltas in between came from it (see `told`).
+    const from = Math.min(fromSeq, this.told.get(peer) ?? 0);
+    this.send({ type: "delta", from: this.self, to: peer, fromSeq: from, toSeq, isFull: false, entries });
+    this.told.set(peer, toSeq);
   }
 
   private deltaReceive(message: ReplicationMessage & { type: "delta" }, wallMs: number): void {
