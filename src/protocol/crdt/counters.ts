@@ -74,6 +74,15 @@ export class GCounter implements Crdt {
   }
 
   encodeBody(writer: ByteWriter): void {
+    // Deltas hold one replica (or none): no array to sort.
+    if (this.totals.size <= 1) {
+      writer.uint(this.totals.size);
+      for (const [replica, total] of this.totals) {
+        writer.string(replica);
+        writer.uint(total);
+      }
+      return;
+    }
     const replicas = [...this.totals.keys()].sort(compareStrings);
     writer.uint(replicas.length);
     for (const replica of replicas) {

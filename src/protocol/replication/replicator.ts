@@ -321,7 +321,7 @@ export class Replicator {
    * all. Entries that inflate the state are buffered, so they travel on to the other peers.
    */
   private joinEntries(from: ReplicaId, entries: readonly KeyedBytes[], wallMs: number): boolean {
-    const decoded: [string, Crdt][] = [];
+    const decoded: [string, Crdt, HlcTimestamp | null][] = [];
     for (const entry of entries) {
       const result = decodeCrdt(entry.bytes);
       if (result.kind === "malformed") {
@@ -333,10 +333,9 @@ export class Replicator {
         this.stats.driftRefused += 1;
         return false;
       }
-      decoded.push([entry.key, result.value]);
+      decoded.push([entry.key, result.value, stamp]);
     }
-    for (const [key, value] of decoded) {
-      const stamp = latestStampOf(value);
+    for (const [key, value, stamp] of decoded) {
       if (stamp !== null) this.hlc.observe(stamp, wallMs);
       const result = this.store.join(key, value);
       if (result === "wrong-type") this.stats.wrongType += 1;
