@@ -1,8 +1,10 @@
 // AP structures (counters, sets) on a member: one Replicator (delta CRDTs with acknowledged
 // intervals and Merkle anti-entropy, protocol/replication) per partition this member replicates.
 // A write is applied at once at this replica and answered; the Replicator gossips the delta to the
-// partition's other replicas in `crdt-delta` frames (deltas, acks, nacks) and repairs what was
-// lost with `crdt-digest` frames (digests, leaf states). The stores of every partition are saved to
+// partition's other replicas and repairs what was lost by Merkle digest exchanges. Every message of
+// every partition to one peer (deltas, acks, nacks, digests, leaf states) leaves at the tick, in
+// one `crdt-batch` frame per peer, so frames do not multiply with the partition count; the
+// `crdt-delta` and `crdt-digest` frames of the previous version (one message each) are still read. The stores of every partition are saved to
 // disk together, in one file (ap_persist.ts), when one changed, at most once per save interval, and
 // at graceful stop; on start the saved states are joined into the fresh replicators. A restarted member still comes back under
 // a new replica id (peers key acknowledgements by it, so no dot is ever reused, even for updates
@@ -16,7 +18,15 @@ import { hlcConfigDefault } from "../protocol/clock/hlc.js";
 import type { Crdt } from "../protocol/crdt/crdt.js";
 import { MUTANTS_NONE } from "../protocol/crdt/mutants.js";
 import type { PartitionTable } from "../protocol/placement/index.js";
-import { Replicator, type ReplicationMessage, type ReplicatorConfig } from "../protocol/replication/index.js";
+import {
+  type ReplicationBatch,
+  type ReplicationBatchEntry,
+  type ReplicationMessage,
+  Replicator,
+  type ReplicatorConfig,
+  replicationBatchParse,
+  replicationMessageValid,
+} from "../protocol/replication/index.js";
 import {
   type ApPersistConfig,
   apFolderTidy,
@@ -30,14 +40,7 @@ import {
 import type { WireMessage } from "../protocol/wire/index.js";
 import { apApply, apRead } from "../structures/ap_structures.js";
 import type { MachineResult } from "../structures/machine.js";
-import {
-  type Address,
-  type GroupId,
-  groupId,
-  type NodeId,
-  type PartitionId,
-  type ReplicaId,
-} from "../types.js";
+import type { Address, GroupId, NodeId, PartitionId, ReplicaId } from "../types.js";
 
 /** The replicator settings of a member: gossip every tick, anti-entropy every 10 s at 50 ms ticks. */
 export function memberReplicatorConfig(): ReplicatorConfig {
@@ -78,6 +81,8 @@ export class ApService {
   /** Partitions with a file of the earlier one-file-per-partition layout, removed after a save. */
   private legacy: PartitionId[] = [];
   private ticks = 0;
+  /** Messages queued since the last tick, by destination member; they leave in one frame each. */
+  private readonly pending = new Map<NodeId, ReplicationBatchEntry[]>();
 
   constructor(
     private readonly host: ApHost,
@@ -206,41 +211,60 @@ export class ApService {
     return this.replicators.has(partition);
   }
 
-  /** Applies (or reads) one AP operation at this replica. */
+  /** Applies (or reads) one AP operation at this replica. A local write queues no message. */
   operation(partition: PartitionId, operation: Operation, readOnly: boolean): MachineResult {
     const replicator = this.replicators.get(partition);
     if (replicator === undefined)
       return { kind: "refused", message: `partition ${partition} is not replicated here` };
-    const result = readOnly
-      ? apRead(replicator, operation)
-      : apApply(replicator, operation, this.host.environment.clock.wallMs());
-    if (!readOnly && result.kind === "ok") this.unsaved.add(partition);
-    this.outboxSend(partition, replicator);
+    if (readOnly) return apRead(replicator, operation);
+    const result = apApply(replicator, operation, this.host.environment.clock.wallMs());
+    if (result.kind === "ok") this.unsaved.add(partition);
+    this.outboxCollect(partition, replicator);
     return result;
   }
 
-  /** One tick of every replicator, then their messages; saves changed partitions on its cadence. */
+  /**
+   * One tick of every replicator, then every message queued since the last tick leaves: one
+   * `crdt-batch` frame per peer. Saves changed partitions on its cadence.
+   */
   tick(): void {
     this.ticks += 1;
     for (const [partition, replicator] of this.replicators) {
       replicator.tick();
-      this.outboxSend(partition, replicator);
+      this.outboxCollect(partition, replicator);
     }
+    this.outboxFlush();
     const interval = this.persist?.saveIntervalTicks ?? 0;
     if (interval > 0 && this.ticks % interval === 0) this.save();
   }
 
-  /** Steps one replication message for the partition of `group`; false when it is malformed. */
+  /**
+   * Steps one replication message for the partition of `group` (the `crdt-delta` and `crdt-digest`
+   * frames of the previous member version); false when it is malformed. Replies leave at the tick.
+   */
   step(group: GroupId, payload: unknown): boolean {
     if (!replicationMessageValid(payload)) return false;
-    const replicator = this.replicators.get((group - 1) as PartitionId);
-    if (replicator === undefined) return true; // Not (or no longer) a replica here.
-    replicator.step(payload, this.host.environment.clock.wallMs());
-    // Only these carry states; whether they changed anything is decided at save time by the root.
-    if (payload.type === "delta" || payload.type === "leaf-states")
-      this.unsaved.add((group - 1) as PartitionId);
-    this.outboxSend((group - 1) as PartitionId, replicator);
+    this.messageStep((group - 1) as PartitionId, payload);
     return true;
+  }
+
+  /**
+   * Steps every valid entry of a `crdt-batch` payload from a peer, in order; returns how many
+   * entries were malformed (skipped). Never throws on what a peer sent. Replies leave at the tick.
+   */
+  stepBatch(payload: unknown): number {
+    const parsed = replicationBatchParse(payload);
+    for (const [partition, message] of parsed.entries) this.messageStep(partition as PartitionId, message);
+    return parsed.malformed;
+  }
+
+  private messageStep(partition: PartitionId, message: ReplicationMessage): void {
+    const replicator = this.replicators.get(partition);
+    if (replicator === undefined) return; // Not (or no longer) a replica here.
+    replicator.step(message, this.host.environment.clock.wallMs());
+    // Only these carry states; whether they changed anything is decided at save time.
+    if (message.type === "delta" || message.type === "leaf-states") this.unsaved.add(partition);
+    this.outboxCollect(partition, replicator);
   }
 
   /** Runs every replicator's invariants. */
@@ -248,64 +272,39 @@ export class ApService {
     for (const replicator of this.replicators.values()) replicator.invariants();
   }
 
-  private outboxSend(partition: PartitionId, replicator: Replicator): void {
+  /** Queues the replicator's messages by destination member, for the next flush. */
+  private outboxCollect(partition: PartitionId, replicator: Replicator): void {
+    if (!replicator.hasOutbox) return;
     for (const message of replicator.takeOutbox()) {
       const node = this.nodeOfReplica.get(message.to);
-      const address = node === undefined ? null : this.host.addressOf(node);
-      if (address === null) continue;
-      const kind = message.type === "digest" || message.type === "leaf-states" ? "crdt-digest" : "crdt-delta";
-      this.host.frameSend(address, { version: 1, kind, group: groupId(partition + 1), payload: message });
+      if (node === undefined) continue; // A replica id no longer current: the peer restarted.
+      let queue = this.pending.get(node);
+      if (queue === undefined) this.pending.set(node, (queue = []));
+      queue.push([partition, message]);
     }
   }
-}
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return (
-    typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
-  );
-}
+  /** Sends the queued messages: one `crdt-batch` frame per peer. */
+  private outboxFlush(): void {
+    for (const [node, entries] of this.pending) {
+      const address = this.host.addressOf(node);
+      if (address !== null) this.batchSend(address, entries);
+    }
+    this.pending.clear();
+  }
 
-function isCount(value: unknown): value is number {
-  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
-}
-
-function entriesValid(value: unknown): boolean {
-  return (
-    Array.isArray(value) &&
-    value.every((e) => isRecord(e) && typeof e.key === "string" && e.bytes instanceof Uint8Array)
-  );
-}
-
-/** Checks the shape of a replication message from a peer (the core checks the contents). */
-export function replicationMessageValid(value: unknown): value is ReplicationMessage {
-  if (!isRecord(value) || typeof value.from !== "string" || typeof value.to !== "string") return false;
-  switch (value.type) {
-    case "ack":
-    case "nack":
-      return isCount(value.seq);
-    case "delta":
-      return (
-        isCount(value.fromSeq) &&
-        isCount(value.toSeq) &&
-        typeof value.isFull === "boolean" &&
-        entriesValid(value.entries)
-      );
-    case "digest":
-      return (
-        isCount(value.level) &&
-        Array.isArray(value.parents) &&
-        value.parents.every(isCount) &&
-        Array.isArray(value.hashes) &&
-        value.hashes.every((h) => typeof h === "number")
-      );
-    case "leaf-states":
-      return (
-        Array.isArray(value.leaves) &&
-        value.leaves.every(isCount) &&
-        entriesValid(value.entries) &&
-        typeof value.wantsReply === "boolean"
-      );
-    default:
-      return false;
+  /** Sends one batch, split in halves only if it exceeds a frame; a lone entry too large is dropped. */
+  private batchSend(to: Address, entries: ReplicationBatch): void {
+    if (this.host.frameSend(to, { version: 1, kind: "crdt-batch", payload: entries })) return;
+    if (entries.length < 2) {
+      this.host.environment.logger.warn("ap.message_too_large", { to, partition: entries[0]?.[0] ?? -1 });
+      return;
+    }
+    const half = Math.ceil(entries.length / 2);
+    this.batchSend(to, entries.slice(0, half));
+    this.batchSend(to, entries.slice(half));
   }
 }
+
+/** Checks the shape of a replication message from a peer (kept here for existing importers). */
+export { replicationMessageValid };

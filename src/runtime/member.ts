@@ -409,6 +409,11 @@ export class Member {
           this.frameInvalid(from, `malformed ${message.kind}`);
         }
         return;
+      case "crdt-batch": {
+        const malformed = this.ap.stepBatch(message.payload);
+        if (malformed > 0) this.frameInvalid(from, `crdt-batch with ${malformed} malformed entries`);
+        return;
+      }
       case "swim":
         this.swim.deliver(from, message.payload);
         return;

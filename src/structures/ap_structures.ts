@@ -41,13 +41,18 @@ export function apApply(replicator: Replicator, operation: Operation, wallMs: nu
       const before = current.state instanceof PNCounter ? current.state.value() : 0;
       if (!Number.isSafeInteger(operation.delta) || !Number.isSafeInteger(before + operation.delta))
         return refused(`counter ${operation.name}: ${before} + ${operation.delta} overflows`);
-      const result = replicator.mutate(
+      // An add of 0 changes nothing: answered as a read, so no delta travels.
+      const amount = operation.delta;
+      if (amount === 0) return { kind: "ok", result: before };
+      // In place: the stored counter takes the increment, and only the one-entry delta is new.
+      const result = replicator.mutateInPlace(
         key,
+        "pncounter",
         () => new PNCounter(),
-        (state) => state.addDelta(replicator.self, operation.delta),
+        (state) => state.add(replicator.self, amount),
       );
       if (result.kind === "wrong-type") return wrongType(key, result.actual);
-      return { kind: "ok", result: counterValue(replicator, key) };
+      return { kind: "ok", result: before + amount };
     }
     case "set": {
       if (operation.op === "values") return apRead(replicator, operation);

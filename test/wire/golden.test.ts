@@ -95,6 +95,14 @@ const samples: { readonly [K in MessageKind]: WireMessage } = {
     kind: "client-response",
     payload: { sequence: 4, outcome: "not-leader", leaderHint: null, retry: true, latencyMs: 0.25 },
   },
+  "crdt-batch": {
+    version: wireVersion,
+    kind: "crdt-batch",
+    payload: [
+      [3, { type: "ack", from: "n2@a", to: "n1@b", seq: 9 }],
+      [5, { type: "delta", from: "n2@a", to: "n1@b", fromSeq: 4, toSeq: 6, isFull: false, entries: [] }],
+    ],
+  },
 };
 
 function readGolden(): Map<string, string> {

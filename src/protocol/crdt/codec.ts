@@ -26,7 +26,8 @@ export class ByteWriter {
 
   /** Appends a non-negative safe integer as a varint. */
   uint(value: number): void {
-    assert(Number.isSafeInteger(value) && value >= 0, `varint out of range: ${value}`);
+    // The message is built only on failure: this runs for every number of every encoding.
+    if (!(Number.isSafeInteger(value) && value >= 0)) assert(false, `varint out of range: ${value}`);
     this.reserve(8);
     while (value >= 0x80) {
       this.buffer[this.length++] = (value % 0x80) | 0x80;

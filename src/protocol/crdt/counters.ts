@@ -38,10 +38,16 @@ export class GCounter implements Crdt {
     return delta;
   }
 
-  /** Adds `amount` at `replica` and returns the delta applied. */
+  /**
+   * Adds `amount` at `replica` in place and returns the delta applied (the replica's new total);
+   * equal to joining {@link incrementDelta}, since the new total is at least the old one.
+   */
   increment(replica: ReplicaId, amount: number): GCounter {
-    const delta = this.incrementDelta(replica, amount);
-    this.join(delta);
+    assert(Number.isSafeInteger(amount) && amount >= 0, "a GCounter grows by a non-negative integer");
+    const total = this.totalOf(replica) + amount;
+    this.totals.set(replica, total);
+    const delta = new GCounter();
+    delta.totals.set(replica, total);
     return delta;
   }
 
@@ -49,7 +55,9 @@ export class GCounter implements Crdt {
     assert(other instanceof GCounter, "GCounter joins only a GCounter");
     if (other === this && !mutants.mergeAddsCounters) return false;
     let changed = false;
-    for (const [replica, total] of [...other.totals]) {
+    // A join with itself (only under the M10 mutant) must not see its own writes while iterating.
+    const entries = other === this ? [...other.totals] : other.totals;
+    for (const [replica, total] of entries) {
       const mine = this.totals.get(replica) ?? 0;
       // M10 adds instead of joining: duplicated or re-sent deltas then count twice.
       const joined = mutants.mergeAddsCounters ? mine + total : Math.max(mine, total);
@@ -66,6 +74,15 @@ export class GCounter implements Crdt {
   }
 
   encodeBody(writer: ByteWriter): void {
+    // Deltas hold one replica (or none): no array to sort.
+    if (this.totals.size <= 1) {
+      writer.uint(this.totals.size);
+      for (const [replica, total] of this.totals) {
+        writer.string(replica);
+        writer.uint(total);
+      }
+      return;
+    }
     const replicas = [...this.totals.keys()].sort(compareStrings);
     writer.uint(replicas.length);
     for (const replica of replicas) {
@@ -119,11 +136,11 @@ export class PNCounter implements Crdt {
     return new PNCounter(new GCounter(), this.decrements.incrementDelta(replica, -amount));
   }
 
-  /** Adds `amount` at `replica` and returns the delta applied. */
+  /** Adds `amount` at `replica` in place and returns the delta applied (equal to joining {@link addDelta}). */
   add(replica: ReplicaId, amount: number): PNCounter {
-    const delta = this.addDelta(replica, amount);
-    this.join(delta);
-    return delta;
+    assert(Number.isSafeInteger(amount), "a PNCounter moves by an integer");
+    if (amount >= 0) return new PNCounter(this.increments.increment(replica, amount), new GCounter());
+    return new PNCounter(new GCounter(), this.decrements.increment(replica, -amount));
   }
 
   join(other: Crdt, mutants: CrdtMutants = MUTANTS_NONE): boolean {

@@ -106,21 +106,23 @@ export function crdtEquals(a: Crdt, b: Crdt): boolean {
   return bytesEqual(encodeCrdt(a), encodeCrdt(b));
 }
 
-/** The largest hybrid-logical-clock stamp a state carries (LWW and MV writes), or null if none. */
+/**
+ * The largest hybrid-logical-clock stamp a state carries (LWW and MV writes), or null if none.
+ * Runs for every state received: types without stamps (counters, sets) return at once, and no
+ * closure is made per call.
+ */
 export function latestStampOf(value: Crdt): HlcTimestamp | null {
-  let latest: HlcTimestamp | null = null;
-  const consider = (stamp: HlcTimestamp) => {
-    if (latest === null || compareHlc(stamp, latest) > 0) latest = stamp;
-  };
-  if (value instanceof LWWRegister) {
-    if (value.latest !== null) consider(value.latest.timestamp);
-  } else if (value instanceof CausalCrdt) {
-    visitStamps(value.dotStore, consider);
-  }
-  return latest;
+  if (value instanceof LWWRegister) return value.latest === null ? null : value.latest.timestamp;
+  if (value instanceof CausalCrdt) return latestStampIn(value.dotStore, null);
+  return null;
 }
 
-function visitStamps(store: DotStore, visit: (stamp: HlcTimestamp) => void): void {
-  if (store.kind === "fun") for (const entry of store.entries) visit(entry.value);
-  else if (store.kind === "map") for (const nested of store.entries.values()) visitStamps(nested, visit);
+function latestStampIn(store: DotStore, latest: HlcTimestamp | null): HlcTimestamp | null {
+  if (store.kind === "fun") {
+    for (const entry of store.entries)
+      if (latest === null || compareHlc(entry.value, latest) > 0) latest = entry.value;
+  } else if (store.kind === "map") {
+    for (const nested of store.entries.values()) latest = latestStampIn(nested, latest);
+  }
+  return latest;
 }

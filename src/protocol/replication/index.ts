@@ -2,6 +2,13 @@
 // Merkle-digest anti-entropy.
 
 export { AntiEntropy } from "./anti_entropy.js";
+export {
+  REPLICATION_BATCH_ENTRIES_MAX,
+  REPLICATION_BATCH_PARTITION_MAX,
+  replicationBatchParse,
+  replicationMessageValid,
+} from "./batch.js";
+export type { ReplicationBatch, ReplicationBatchEntry, ReplicationBatchParsed } from "./batch.js";
 export { DeltaBuffer } from "./delta_buffer.js";
 export { entryHash, MERKLE_LEAVES_MAX, MerkleTree } from "./merkle.js";
 export { describeMessage, messageSizeBytes } from "./messages.js";

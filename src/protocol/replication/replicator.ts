@@ -9,7 +9,7 @@ import type { Prng } from "../../lib/prng.js";
 import type { ReplicaId } from "../../types.js";
 import { Hlc, type HlcConfig, type HlcTimestamp } from "../clock/hlc.js";
 import { CausalCrdt } from "../crdt/causal.js";
-import type { Crdt } from "../crdt/crdt.js";
+import type { Crdt, CrdtTypeName } from "../crdt/crdt.js";
 import type { CrdtMutants } from "../crdt/mutants.js";
 import { decodeCrdt, encodeCrdt, latestStampOf } from "../crdt/registry.js";
 import { DeltaBuffer } from "./delta_buffer.js";
@@ -79,6 +79,14 @@ export class Replicator {
   private readonly received = new Map<ReplicaId, number>();
   /** Per peer: the nextSeq and tick of the last interval sent, to avoid resending it every round. */
   private readonly lastSent = new Map<ReplicaId, { readonly seq: number; readonly tick: number }>();
+  /**
+   * Per peer: where the peer's record of our deltas stands as far as we told it (the end of the
+   * last interval sent, or its ack or nack). Every delta between it and the next interval's start
+   * is held by the peer (it came from the peer: such intervals are skipped, not sent), so an
+   * interval is labelled from here, and the peer does not refuse it for starting beyond what it
+   * recorded (which used to cost a nack and a full state after every skipped interval).
+   */
+  private readonly told = new Map<ReplicaId, number>();
   private peers: ReplicaId[] = [];
   private outbox: ReplicationMessage[] = [];
   private ticks = 0;
@@ -103,6 +111,7 @@ export class Replicator {
     for (const peer of [...this.acked.keys()]) if (!peers.includes(peer)) this.acked.delete(peer);
     for (const peer of [...this.received.keys()]) if (!peers.includes(peer)) this.received.delete(peer);
     for (const peer of [...this.lastSent.keys()]) if (!peers.includes(peer)) this.lastSent.delete(peer);
+    for (const peer of [...this.told.keys()]) if (!peers.includes(peer)) this.told.delete(peer);
   }
 
   /** Stamps a local write with the hybrid logical clock at wall time `wallMs`. */
@@ -126,6 +135,28 @@ export class Replicator {
     assert(result !== "wrong-type", "a delta has its state's type");
     if (result === "changed") this.buffer.push(key, delta, null);
     return { kind: "ok", delta };
+  }
+
+  /**
+   * Applies a local mutation in place, without a copy of the state or a join of the delta:
+   * `apply` changes the stored state of `key` (a fresh `bottom()` when the key is new) and returns
+   * the delta it applied, which must satisfy state after = state before ⊔ delta (each type's
+   * in-place mutator is checked against that law). The delta is buffered for the peers unless it
+   * is bottom. `type` is the type `bottom()` makes, so that no bottom is built for a held key.
+   */
+  mutateInPlace<T extends Crdt>(
+    key: string,
+    type: CrdtTypeName,
+    bottom: () => T,
+    apply: (state: T) => Crdt,
+  ): MutateResult {
+    const result = this.store.update(key, type, bottom, apply);
+    if (result.kind === "wrong-type") {
+      this.stats.wrongType += 1;
+      return result;
+    }
+    if (!result.delta.isBottom) this.buffer.push(key, result.delta, null);
+    return { kind: "ok", delta: result.delta };
   }
 
   /** Advances logical time by one tick: gossips and starts digest exchanges on their cadence. */
@@ -152,11 +183,13 @@ export class Replicator {
         // Acks from a member that is no longer a peer would only grow the map: ignore them.
         if (!this.peers.includes(message.from)) return;
         this.acked.set(message.from, Math.max(this.acked.get(message.from) ?? 0, message.seq));
+        this.told.set(message.from, Math.max(this.told.get(message.from) ?? 0, message.seq));
         return;
       case "nack":
         if (!this.peers.includes(message.from)) return;
         // The peer holds less than we believed: restart from what it holds (full state if collected).
         this.acked.set(message.from, message.seq);
+        this.told.set(message.from, message.seq);
         this.lastSent.delete(message.from);
         return;
       case "digest":
@@ -166,6 +199,11 @@ export class Replicator {
         this.leafStatesReceive(message, wallMs);
         return;
     }
+  }
+
+  /** Whether messages are queued (so a driver can skip takeOutbox() on the write path). */
+  get hasOutbox(): boolean {
+    return this.outbox.length > 0;
   }
 
   /** Hands over the messages queued since the last call; the caller owns delivery. */
@@ -243,6 +281,7 @@ export class Replicator {
       const entries: KeyedBytes[] = [];
       for (const key of this.store.keys()) entries.push({ key, bytes: encodeCrdt(this.store.get(key)!) });
       this.send({ type: "delta", from: this.self, to: peer, fromSeq: 0, toSeq, isFull: true, entries });
+      this.told.set(peer, toSeq);
       return;
     }
     const joined = this.buffer.interval(fromSeq, peer, this.config.mutants);
@@ -252,7 +291,10 @@ export class Replicator {
       return;
     }
     const entries = [...joined].map(([key, delta]) => ({ key, bytes: encodeCrdt(delta) }));
-    this.send({ type: "delta", from: this.self, to: peer, fromSeq, toSeq, isFull: false, entries });
+    // Labelled from what the peer recorded: the deltas in between came from it (see `told`).
+    const from = Math.min(fromSeq, this.told.get(peer) ?? 0);
+    this.send({ type: "delta", from: this.self, to: peer, fromSeq: from, toSeq, isFull: false, entries });
+    this.told.set(peer, toSeq);
   }
 
   private deltaReceive(message: ReplicationMessage & { type: "delta" }, wallMs: number): void {
@@ -279,7 +321,7 @@ export class Replicator {
    * all. Entries that inflate the state are buffered, so they travel on to the other peers.
    */
   private joinEntries(from: ReplicaId, entries: readonly KeyedBytes[], wallMs: number): boolean {
-    const decoded: [string, Crdt][] = [];
+    const decoded: [string, Crdt, HlcTimestamp | null][] = [];
     for (const entry of entries) {
       const result = decodeCrdt(entry.bytes);
       if (result.kind === "malformed") {
@@ -291,10 +333,9 @@ export class Replicator {
         this.stats.driftRefused += 1;
         return false;
       }
-      decoded.push([entry.key, result.value]);
+      decoded.push([entry.key, result.value, stamp]);
     }
-    for (const [key, value] of decoded) {
-      const stamp = latestStampOf(value);
+    for (const [key, value, stamp] of decoded) {
       if (stamp !== null) this.hlc.observe(stamp, wallMs);
       const result = this.store.join(key, value);
       if (result === "wrong-type") this.stats.wrongType += 1;

@@ -4,7 +4,7 @@
 
 import { assert } from "../../lib/assert.js";
 import { hashString, murmur3_32 } from "../../lib/hash.js";
-import type { Crdt } from "../crdt/crdt.js";
+import type { Crdt, CrdtTypeName } from "../crdt/crdt.js";
 import type { CrdtMutants } from "../crdt/mutants.js";
 import { encodeCrdt } from "../crdt/registry.js";
 import { entryHash, MerkleTree, type MerkleShape } from "./merkle.js";
@@ -56,6 +56,37 @@ export class ReplicaStore {
     if (!mine.join(value, this.mutants)) return "unchanged";
     this.dirty.add(key);
     return "changed";
+  }
+
+  /**
+   * Changes the state at `key` in place with `apply` (creating it from `bottom()` if absent; a new
+   * key whose state stays bottom is not kept) and returns the delta `apply` returned. `apply` must
+   * leave the state equal to its join with that delta.
+   */
+  update<T extends Crdt>(
+    key: string,
+    type: CrdtTypeName,
+    bottom: () => T,
+    apply: (state: T) => Crdt,
+  ):
+    | { readonly kind: "ok"; readonly delta: Crdt }
+    | { readonly kind: "wrong-type"; readonly actual: CrdtTypeName } {
+    let state = this.states.get(key);
+    if (state !== undefined && state.type !== type) return { kind: "wrong-type", actual: state.type };
+    const created = state === undefined;
+    if (state === undefined) {
+      state = bottom();
+      assert(state.type === type, "bottom() makes the named type");
+    }
+    const delta = apply(state as T);
+    assert(delta.type === type, "a delta has its state's type");
+    if (created) {
+      if (state.isBottom) return { kind: "ok", delta };
+      this.states.set(key, state);
+      this.indexKey(key);
+    }
+    this.dirty.add(key);
+    return { kind: "ok", delta };
   }
 
   /** Brings the Merkle tree up to date with every state changed since the last refresh. */

@@ -23,6 +23,7 @@ export const messageKinds = [
   "crdt-digest",
   "client-request",
   "client-response",
+  "crdt-batch",
 ] as const;
 
 /** One of {@link messageKinds}. */
@@ -47,6 +48,8 @@ export const messageKindGroupRules: { readonly [K in MessageKind]: GroupRule } =
   "client-request": "optional",
   /** The answer to a client operation. */
   "client-response": "optional",
+  /** The replication messages of every partition to one peer in one tick: [partition, message][] (protocol/replication). */
+  "crdt-batch": "forbidden",
 };
 
 /**
