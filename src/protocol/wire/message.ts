@@ -71,6 +71,7 @@ export const messageKindPayloadForms: { readonly [K in MessageKind]: PayloadForm
   "crdt-digest": "msgpack",
   "client-request": "msgpack",
   "client-response": "msgpack",
+  "crdt-batch": "msgpack",
 };
 
 /**
