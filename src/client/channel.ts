@@ -61,10 +61,12 @@ export class Channel {
   /** Requests not yet sent, by member, in the order they were made. */
   private readonly outbox = new Map<Address, ClientRequest[]>();
   private flushScheduled = false;
+  private readonly flushBound = (): void => this.flush();
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
   private requestSequence = 0;
   private isClosed = false;
   private framesSentCount = 0;
+  private framesReceivedCount = 0;
 
   private constructor(
     private readonly transport: TcpTransport,
@@ -105,6 +107,11 @@ export class Channel {
     return this.framesSentCount;
   }
 
+  /** Frames received so far (a batch counts once). */
+  get framesReceived(): number {
+    return this.framesReceivedCount;
+  }
+
   /**
    * Queues `request` for `to`; resolves with the answer, or null after `waitMs` without one or once
    * the connection to `to` is lost. Never rejects except when the channel is closed.
@@ -121,7 +128,7 @@ export class Channel {
       queued.push(request);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        queueMicrotask(() => this.flush());
+        setImmediate(this.flushBound);
       }
       this.sweepTimer ??= setInterval(() => this.sweep(), channelTuning.sweepIntervalMs);
     });
@@ -221,6 +228,7 @@ export class Channel {
   }
 
   private received(frame: Uint8Array): void {
+    this.framesReceivedCount += 1;
     const decoded = this.codec.decode(frame);
     if (decoded.kind !== "ok" || decoded.message.kind !== "client-response") return;
     const payload = decoded.message.payload as unknown as ClientResponsePayload;

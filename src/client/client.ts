@@ -12,7 +12,7 @@
 // typed error (src/errors.ts). The deadline gives TimeoutError, the signal AbortedError: both mean
 // "outcome unknown", as a write may still be applied.
 
-import { randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import {
   AbortedError,
   BadInputError,
@@ -148,7 +148,12 @@ export function errorOf(code: ErrorCode, message: string): ShoalError {
 
 /** A connection to a cluster: routing, sessions, retries. The structure handles sit on top. */
 export class ClientCore {
-  private readonly sessionBase = randomUUID();
+  /**
+   * This client's random prefix of every session id: 96 bits, base64url (16 characters). Every
+   * request carries its session id, and every CP write stores it in a log entry and a session table
+   * key, so it is kept short.
+   */
+  private readonly sessionBase = randomBytes(12).toString("base64url");
   private sessionCount = 0;
   private readonly idleSessions: Session[] = [];
   private routes: Routes | null = null;
