@@ -7,14 +7,18 @@
 // Responses are matched by requestId; a late answer to a request nobody waits for any more is
 // dropped.
 //
-// Pipelining: requests are not sent one frame each. Every request issued in one turn (one callback
-// and the promise callbacks it sets off) waits in a per-member outbox; one flush, a microtask
-// queued behind them, sends each member its requests in one `client-request` frame, a batch
-// (protocol/client/messages.ts), or a plain single request when there is only one. A microtask,
-// not setImmediate: the requests that one answer frame releases all queue before it, and none
-// waits for the rest of the event loop's turn. Each request
-// keeps its own id, session and answer. Deadlines are kept by one sweep timer for all waiters, not
-// one timer per request.
+// Pipelining: requests are not sent one frame each. Requests wait in a per-member outbox; a flush
+// sends each member its requests in one `client-request` frame, a batch (protocol/client/
+// messages.ts), or a plain single request when there is only one. The flush runs at setImmediate,
+// after every answer frame read in this turn of the event loop: the requests that the answers of
+// all three members release leave in one frame per member, not one per answer frame.
+//
+// Coalescing under load: a member with requests in flight gets its next frame when it answers
+// (a member answers at the end of a pass, and a request that reached it mid-pass would mostly wait
+// for its WAL sync anyway), when its outbox fills a frame, or after `holdMsMax`, whichever is
+// first. A member with nothing in flight gets its requests in the same turn, so a lone caller (c=1)
+// never waits. Each request keeps its own id, session and answer. Deadlines are kept by one sweep
+// timer for all waiters, not one timer per request.
 
 import { randomInt } from "node:crypto";
 import { ClosedError } from "../errors.js";
@@ -45,6 +49,8 @@ export interface ChannelOptions {
 export const channelTuning = {
   /** How often waiters past their deadline are resolved with null. */
   sweepIntervalMs: 10,
+  /** Longest a request waits for a busy member's next answer before it is sent anyway. */
+  holdMsMax: 1,
 } as const;
 
 interface Waiter {
@@ -52,6 +58,8 @@ interface Waiter {
   readonly resolve: (response: ClientResponse | null) => void;
   readonly reject: (error: unknown) => void;
   readonly deadlineMs: number;
+  /** Whether its request left in a frame (and counts in its member's in-flight count). */
+  sent: boolean;
 }
 
 /** Requests in flight to members over one transport. */
@@ -61,7 +69,12 @@ export class Channel {
   /** Requests not yet sent, by member, in the order they were made. */
   private readonly outbox = new Map<Address, ClientRequest[]>();
   private flushScheduled = false;
-  private readonly flushBound = (): void => this.flush();
+  private readonly flushBound = (): void => this.flush(false);
+  /** Requests sent and not yet settled, by member. */
+  private readonly inFlight = new Map<Address, number>();
+  /** Members that answered since the last flush: their queued requests leave at the next one. */
+  private readonly answeredSinceFlush = new Set<Address>();
+  private holdTimer: ReturnType<typeof setTimeout> | null = null;
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
   private requestSequence = 0;
   private isClosed = false;
@@ -119,17 +132,15 @@ export class Channel {
   request(to: Address, request: ClientRequest, waitMs: number): Promise<ClientResponse | null> {
     if (this.isClosed) return Promise.reject(new ClosedError("client"));
     return new Promise((resolve, reject) => {
-      this.waiters.set(request.requestId, { to, resolve, reject, deadlineMs: Date.now() + waitMs });
+      const deadlineMs = Date.now() + waitMs;
+      this.waiters.set(request.requestId, { to, resolve, reject, deadlineMs, sent: false });
       let queued = this.outbox.get(to);
       if (queued === undefined) {
         queued = [];
         this.outbox.set(to, queued);
       }
       queued.push(request);
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(this.flushBound);
-      }
+      this.flushSchedule();
       this.sweepTimer ??= setInterval(() => this.sweep(), channelTuning.sweepIntervalMs);
     });
   }
@@ -142,6 +153,8 @@ export class Channel {
     this.waiters.clear();
     this.outbox.clear();
     this.sweepStop();
+    if (this.holdTimer !== null) clearTimeout(this.holdTimer);
+    this.holdTimer = null;
     await this.transport.closeAndWait();
   }
 
@@ -149,15 +162,47 @@ export class Channel {
     return this.isClosed;
   }
 
-  /** Sends every queued request: per member, frames of at most `requestsPerFrameMax` requests. */
-  private flush(): void {
-    this.flushScheduled = false;
+  private flushSchedule(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(this.flushBound);
+  }
+
+  /**
+   * Sends the queued requests of every member that may take them now (all of them when `force`),
+   * in frames of at most `requestsPerFrameMax` requests; the others wait for their member's answer
+   * or the hold timer.
+   */
+  private flush(force: boolean): void {
+    if (!force) this.flushScheduled = false;
     if (this.isClosed) return;
+    let held = false;
     for (const [to, requests] of this.outbox) {
-      for (let start = 0; start < requests.length; start += this.requestsPerFrameMax)
-        this.frameSend(to, requests.slice(start, start + this.requestsPerFrameMax));
+      if (!force && !this.mayTake(to, requests.length)) {
+        held = true;
+        continue;
+      }
+      this.outbox.delete(to);
+      if (requests.length <= this.requestsPerFrameMax) this.frameSend(to, requests);
+      else
+        for (let start = 0; start < requests.length; start += this.requestsPerFrameMax)
+          this.frameSend(to, requests.slice(start, start + this.requestsPerFrameMax));
     }
-    this.outbox.clear();
+    this.answeredSinceFlush.clear();
+    if (held && this.holdTimer === null)
+      this.holdTimer = setTimeout(() => {
+        this.holdTimer = null;
+        this.flush(true);
+      }, channelTuning.holdMsMax);
+  }
+
+  /** Whether `to` takes its `queued` requests now: it is idle, just answered, or a frame is full. */
+  private mayTake(to: Address, queued: number): boolean {
+    return (
+      queued >= this.requestsPerFrameMax ||
+      this.answeredSinceFlush.has(to) ||
+      (this.inFlight.get(to) ?? 0) === 0
+    );
   }
 
   /** Sends `requests` in one frame, halving until each part fits; what cannot be sent gets null. */
@@ -180,6 +225,14 @@ export class Channel {
     }
     if (sent === "queued") {
       this.framesSentCount += 1;
+      let count = 0;
+      for (const request of requests) {
+        const waiter = this.waiters.get(request.requestId);
+        if (waiter === undefined || waiter.sent) continue;
+        waiter.sent = true;
+        count += 1;
+      }
+      this.inFlight.set(to, (this.inFlight.get(to) ?? 0) + count);
       return;
     }
     for (const request of requests) this.settle(request.requestId, null);
@@ -189,7 +242,8 @@ export class Channel {
   private settle(requestId: number, response: ClientResponse | null): void {
     const waiter = this.waiters.get(requestId);
     if (waiter === undefined) return;
-    this.waiters.delete(requestId);
+    this.forget(requestId, waiter);
+    if (response !== null) this.answeredSinceFlush.add(waiter.to);
     waiter.resolve(response);
   }
 
@@ -197,8 +251,17 @@ export class Channel {
   private fail(requestId: number, error: unknown): void {
     const waiter = this.waiters.get(requestId);
     if (waiter === undefined) return;
-    this.waiters.delete(requestId);
+    this.forget(requestId, waiter);
     waiter.reject(error);
+  }
+
+  /** Drops a waiter that is settled, and its place in its member's in-flight count. */
+  private forget(requestId: number, waiter: Waiter): void {
+    this.waiters.delete(requestId);
+    if (!waiter.sent) return;
+    const count = (this.inFlight.get(waiter.to) ?? 0) - 1;
+    if (count > 0) this.inFlight.set(waiter.to, count);
+    else this.inFlight.delete(waiter.to);
   }
 
   /** Resolves with null every waiter past its deadline; stops the timer when none is left. */
@@ -206,7 +269,7 @@ export class Channel {
     const nowMs = Date.now();
     for (const [requestId, waiter] of this.waiters) {
       if (waiter.deadlineMs > nowMs) continue;
-      this.waiters.delete(requestId);
+      this.forget(requestId, waiter);
       waiter.resolve(null);
     }
     if (this.waiters.size === 0) this.sweepStop();
@@ -222,7 +285,7 @@ export class Channel {
   private peerDown(peer: Address): void {
     for (const [requestId, waiter] of this.waiters) {
       if (waiter.to !== peer) continue;
-      this.waiters.delete(requestId);
+      this.forget(requestId, waiter);
       waiter.resolve(null);
     }
   }
@@ -233,13 +296,11 @@ export class Channel {
     if (decoded.kind !== "ok" || decoded.message.kind !== "client-response") return;
     const payload = decoded.message.payload as unknown as ClientResponsePayload;
     if (typeof payload !== "object" || payload === null) return;
-    if (payload.type !== "batch") {
-      this.settle(payload.requestId, payload);
-      return;
-    }
-    if (!Array.isArray(payload.responses)) return;
-    for (const response of payload.responses) {
-      if (typeof response === "object" && response !== null) this.settle(response.requestId, response);
-    }
+    if (payload.type !== "batch") this.settle(payload.requestId, payload);
+    else if (Array.isArray(payload.responses))
+      for (const response of payload.responses)
+        if (typeof response === "object" && response !== null) this.settle(response.requestId, response);
+    // Requests held for a member that just answered leave at the end of this turn.
+    if (this.outbox.size > 0) this.flushSchedule();
   }
 }
