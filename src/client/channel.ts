@@ -22,6 +22,7 @@
 
 import { randomInt } from "node:crypto";
 import { ClosedError } from "../errors.js";
+import { assert } from "../lib/assert.js";
 import { limitsDefault } from "../limits.js";
 import { NodeClock, TcpTransport, tcpTransportConfigDefault } from "../platform/node/index.js";
 import { silentLogger } from "../env/logger.js";
@@ -43,6 +44,8 @@ export interface ChannelOptions {
   readonly frameBytesMax: number;
   /** Most requests in one frame (default and cap: limits.ts `batchOperationsMax`). */
   readonly requestsPerFrameMax?: number;
+  /** Longest a request waits for a busy member's answer before it is sent (default `holdMsMax`). */
+  readonly holdMs?: number;
 }
 
 /** The channel's own bounds; units last. */
@@ -85,6 +88,7 @@ export class Channel {
     private readonly transport: TcpTransport,
     frameBytesMax: number,
     private readonly requestsPerFrameMax: number,
+    private readonly holdMs: number,
   ) {
     this.codec = new WireCodec({ frameBytesMax });
     transport.onFrame((_from, frame) => this.received(frame));
@@ -106,7 +110,14 @@ export class Channel {
       seed: randomInt(0, 2 ** 47),
     });
     const perFrame = options.requestsPerFrameMax ?? limits.batchOperationsMax;
-    return new Channel(transport, options.frameBytesMax, Math.min(perFrame, limits.batchOperationsMax));
+    const holdMs = options.holdMs ?? channelTuning.holdMsMax;
+    assert(Number.isFinite(holdMs) && holdMs >= 0, "holdMs must be a finite number >= 0");
+    return new Channel(
+      transport,
+      options.frameBytesMax,
+      Math.min(perFrame, limits.batchOperationsMax),
+      holdMs,
+    );
   }
 
   /** The next request id (unique on this channel). */
@@ -193,7 +204,7 @@ export class Channel {
       this.holdTimer = setTimeout(() => {
         this.holdTimer = null;
         this.flush(true);
-      }, channelTuning.holdMsMax);
+      }, this.holdMs);
   }
 
   /** Whether `to` takes its `queued` requests now: it is idle, just answered, or a frame is full. */
