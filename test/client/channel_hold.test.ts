@@ -1,5 +1,5 @@
-// Goal: the channel's coalescing under load keeps every request answered and never delays a request
-// to an idle member. A member with nothing in flight gets a request at once (even with an hour-long
+// Goal: the channel's optional coalescing under load (holdMs > 0) keeps every request answered and
+// never delays a request to an idle member; with holdMs 0 (the default) nothing is held. A member with nothing in flight gets a request at once (even with an hour-long
 // hold); a member with a request in flight gets the requests made meanwhile in ONE frame as soon as
 // it answers; a member that never answers still gets them once the hold ends; a request resolved by
 // its deadline stops counting as in flight; one busy member does not hold another's requests.
@@ -134,6 +134,15 @@ describe("channel coalescing", () => {
     await until(() => member!.frames.length === 1, "the first request");
     void request(member!.address);
     await until(() => member!.frames.length === 2, "the held request after the hold");
+    expect(member!.frames.map((f) => f.length)).toEqual([1, 1]);
+  });
+
+  it("never holds with holdMs 0 (the default): a busy member gets each turn's requests at once", async () => {
+    const [member] = await open(0, 1);
+    void request(member!.address);
+    await until(() => member!.frames.length === 1, "the first request");
+    void request(member!.address);
+    await until(() => member!.frames.length === 2, "the second request, not held");
     expect(member!.frames.map((f) => f.length)).toEqual([1, 1]);
   });
 
