@@ -7,17 +7,24 @@
 // Responses are matched by requestId; a late answer to a request nobody waits for any more is
 // dropped.
 //
-// Pipelining: requests are not sent one frame each. Every request issued in one turn (one callback
-// and the promise callbacks it sets off) waits in a per-member outbox; one flush, a microtask
-// queued behind them, sends each member its requests in one `client-request` frame, a batch
-// (protocol/client/messages.ts), or a plain single request when there is only one. A microtask,
-// not setImmediate: the requests that one answer frame releases all queue before it, and none
-// waits for the rest of the event loop's turn. Each request
+// Pipelining: requests are not sent one frame each. Requests wait in a per-member outbox; a flush
+// sends each member its requests in one `client-request` frame, a batch (protocol/client/
+// messages.ts), or a plain single request when there is only one. The flush runs at setImmediate,
+// after every answer frame read in this turn of the event loop: the requests that the answers of
+// all three members release leave in one frame per member, not one per answer frame.
+//
+// Optional coalescing under load (`holdMs` > 0; off by default): a member with requests in flight
+// gets its next frame when it answers, when its outbox fills a frame, or after `holdMs`, whichever
+// is first; a member with nothing in flight gets its requests in the same turn, so a lone caller
+// (c=1) never waits. Measured against fake members it cut request frames a little further than
+// setImmediate alone (0.065 vs 0.074 per put at c=64) without a CPU gain beyond the noise, and a
+// held read misses the read round it could have joined, so it is not the default. Each request
 // keeps its own id, session and answer. Deadlines are kept by one sweep timer for all waiters, not
 // one timer per request.
 
 import { randomInt } from "node:crypto";
 import { ClosedError } from "../errors.js";
+import { assert } from "../lib/assert.js";
 import { limitsDefault } from "../limits.js";
 import { NodeClock, TcpTransport, tcpTransportConfigDefault } from "../platform/node/index.js";
 import { silentLogger } from "../env/logger.js";
@@ -39,12 +46,19 @@ export interface ChannelOptions {
   readonly frameBytesMax: number;
   /** Most requests in one frame (default and cap: limits.ts `batchOperationsMax`). */
   readonly requestsPerFrameMax?: number;
+  /** Longest a request waits for a busy member's answer before it is sent; 0 (default): never. */
+  readonly holdMs?: number;
 }
 
 /** The channel's own bounds; units last. */
 export const channelTuning = {
   /** How often waiters past their deadline are resolved with null. */
   sweepIntervalMs: 10,
+  /**
+   * Default longest wait of a request for a busy member's next answer before it is sent anyway;
+   * 0: never held (see the file comment).
+   */
+  holdMsDefault: 0,
 } as const;
 
 interface Waiter {
@@ -52,6 +66,8 @@ interface Waiter {
   readonly resolve: (response: ClientResponse | null) => void;
   readonly reject: (error: unknown) => void;
   readonly deadlineMs: number;
+  /** Whether its request left in a frame (and counts in its member's in-flight count). */
+  sent: boolean;
 }
 
 /** Requests in flight to members over one transport. */
@@ -61,15 +77,23 @@ export class Channel {
   /** Requests not yet sent, by member, in the order they were made. */
   private readonly outbox = new Map<Address, ClientRequest[]>();
   private flushScheduled = false;
+  private readonly flushBound = (): void => this.flush(false);
+  /** Requests sent and not yet settled, by member. */
+  private readonly inFlight = new Map<Address, number>();
+  /** Members that answered since the last flush: their queued requests leave at the next one. */
+  private readonly answeredSinceFlush = new Set<Address>();
+  private holdTimer: ReturnType<typeof setTimeout> | null = null;
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
   private requestSequence = 0;
   private isClosed = false;
   private framesSentCount = 0;
+  private framesReceivedCount = 0;
 
   private constructor(
     private readonly transport: TcpTransport,
     frameBytesMax: number,
     private readonly requestsPerFrameMax: number,
+    private readonly holdMs: number,
   ) {
     this.codec = new WireCodec({ frameBytesMax });
     transport.onFrame((_from, frame) => this.received(frame));
@@ -91,7 +115,14 @@ export class Channel {
       seed: randomInt(0, 2 ** 47),
     });
     const perFrame = options.requestsPerFrameMax ?? limits.batchOperationsMax;
-    return new Channel(transport, options.frameBytesMax, Math.min(perFrame, limits.batchOperationsMax));
+    const holdMs = options.holdMs ?? channelTuning.holdMsDefault;
+    assert(Number.isFinite(holdMs) && holdMs >= 0, "holdMs must be a finite number >= 0");
+    return new Channel(
+      transport,
+      options.frameBytesMax,
+      Math.min(perFrame, limits.batchOperationsMax),
+      holdMs,
+    );
   }
 
   /** The next request id (unique on this channel). */
@@ -105,6 +136,11 @@ export class Channel {
     return this.framesSentCount;
   }
 
+  /** Frames received so far (a batch counts once). */
+  get framesReceived(): number {
+    return this.framesReceivedCount;
+  }
+
   /**
    * Queues `request` for `to`; resolves with the answer, or null after `waitMs` without one or once
    * the connection to `to` is lost. Never rejects except when the channel is closed.
@@ -112,17 +148,15 @@ export class Channel {
   request(to: Address, request: ClientRequest, waitMs: number): Promise<ClientResponse | null> {
     if (this.isClosed) return Promise.reject(new ClosedError("client"));
     return new Promise((resolve, reject) => {
-      this.waiters.set(request.requestId, { to, resolve, reject, deadlineMs: Date.now() + waitMs });
+      const deadlineMs = Date.now() + waitMs;
+      this.waiters.set(request.requestId, { to, resolve, reject, deadlineMs, sent: false });
       let queued = this.outbox.get(to);
       if (queued === undefined) {
         queued = [];
         this.outbox.set(to, queued);
       }
       queued.push(request);
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        queueMicrotask(() => this.flush());
-      }
+      this.flushSchedule();
       this.sweepTimer ??= setInterval(() => this.sweep(), channelTuning.sweepIntervalMs);
     });
   }
@@ -135,6 +169,8 @@ export class Channel {
     this.waiters.clear();
     this.outbox.clear();
     this.sweepStop();
+    if (this.holdTimer !== null) clearTimeout(this.holdTimer);
+    this.holdTimer = null;
     await this.transport.closeAndWait();
   }
 
@@ -142,15 +178,48 @@ export class Channel {
     return this.isClosed;
   }
 
-  /** Sends every queued request: per member, frames of at most `requestsPerFrameMax` requests. */
-  private flush(): void {
-    this.flushScheduled = false;
+  private flushSchedule(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(this.flushBound);
+  }
+
+  /**
+   * Sends the queued requests of every member that may take them now (all of them when `force`),
+   * in frames of at most `requestsPerFrameMax` requests; the others wait for their member's answer
+   * or the hold timer.
+   */
+  private flush(force: boolean): void {
+    if (!force) this.flushScheduled = false;
     if (this.isClosed) return;
+    let held = false;
     for (const [to, requests] of this.outbox) {
-      for (let start = 0; start < requests.length; start += this.requestsPerFrameMax)
-        this.frameSend(to, requests.slice(start, start + this.requestsPerFrameMax));
+      if (!force && !this.mayTake(to, requests.length)) {
+        held = true;
+        continue;
+      }
+      this.outbox.delete(to);
+      if (requests.length <= this.requestsPerFrameMax) this.frameSend(to, requests);
+      else
+        for (let start = 0; start < requests.length; start += this.requestsPerFrameMax)
+          this.frameSend(to, requests.slice(start, start + this.requestsPerFrameMax));
     }
-    this.outbox.clear();
+    this.answeredSinceFlush.clear();
+    if (held && this.holdTimer === null)
+      this.holdTimer = setTimeout(() => {
+        this.holdTimer = null;
+        this.flush(true);
+      }, this.holdMs);
+  }
+
+  /** Whether `to` takes its `queued` requests now: it is idle, just answered, or a frame is full. */
+  private mayTake(to: Address, queued: number): boolean {
+    return (
+      this.holdMs === 0 ||
+      queued >= this.requestsPerFrameMax ||
+      this.answeredSinceFlush.has(to) ||
+      (this.inFlight.get(to) ?? 0) === 0
+    );
   }
 
   /** Sends `requests` in one frame, halving until each part fits; what cannot be sent gets null. */
@@ -173,6 +242,14 @@ export class Channel {
     }
     if (sent === "queued") {
       this.framesSentCount += 1;
+      let count = 0;
+      for (const request of requests) {
+        const waiter = this.waiters.get(request.requestId);
+        if (waiter === undefined || waiter.sent) continue;
+        waiter.sent = true;
+        count += 1;
+      }
+      this.inFlight.set(to, (this.inFlight.get(to) ?? 0) + count);
       return;
     }
     for (const request of requests) this.settle(request.requestId, null);
@@ -182,7 +259,8 @@ export class Channel {
   private settle(requestId: number, response: ClientResponse | null): void {
     const waiter = this.waiters.get(requestId);
     if (waiter === undefined) return;
-    this.waiters.delete(requestId);
+    this.forget(requestId, waiter);
+    if (response !== null) this.answeredSinceFlush.add(waiter.to);
     waiter.resolve(response);
   }
 
@@ -190,8 +268,17 @@ export class Channel {
   private fail(requestId: number, error: unknown): void {
     const waiter = this.waiters.get(requestId);
     if (waiter === undefined) return;
-    this.waiters.delete(requestId);
+    this.forget(requestId, waiter);
     waiter.reject(error);
+  }
+
+  /** Drops a waiter that is settled, and its place in its member's in-flight count. */
+  private forget(requestId: number, waiter: Waiter): void {
+    this.waiters.delete(requestId);
+    if (!waiter.sent) return;
+    const count = (this.inFlight.get(waiter.to) ?? 0) - 1;
+    if (count > 0) this.inFlight.set(waiter.to, count);
+    else this.inFlight.delete(waiter.to);
   }
 
   /** Resolves with null every waiter past its deadline; stops the timer when none is left. */
@@ -199,7 +286,7 @@ export class Channel {
     const nowMs = Date.now();
     for (const [requestId, waiter] of this.waiters) {
       if (waiter.deadlineMs > nowMs) continue;
-      this.waiters.delete(requestId);
+      this.forget(requestId, waiter);
       waiter.resolve(null);
     }
     if (this.waiters.size === 0) this.sweepStop();
@@ -215,23 +302,22 @@ export class Channel {
   private peerDown(peer: Address): void {
     for (const [requestId, waiter] of this.waiters) {
       if (waiter.to !== peer) continue;
-      this.waiters.delete(requestId);
+      this.forget(requestId, waiter);
       waiter.resolve(null);
     }
   }
 
   private received(frame: Uint8Array): void {
+    this.framesReceivedCount += 1;
     const decoded = this.codec.decode(frame);
     if (decoded.kind !== "ok" || decoded.message.kind !== "client-response") return;
     const payload = decoded.message.payload as unknown as ClientResponsePayload;
     if (typeof payload !== "object" || payload === null) return;
-    if (payload.type !== "batch") {
-      this.settle(payload.requestId, payload);
-      return;
-    }
-    if (!Array.isArray(payload.responses)) return;
-    for (const response of payload.responses) {
-      if (typeof response === "object" && response !== null) this.settle(response.requestId, response);
-    }
+    if (payload.type !== "batch") this.settle(payload.requestId, payload);
+    else if (Array.isArray(payload.responses))
+      for (const response of payload.responses)
+        if (typeof response === "object" && response !== null) this.settle(response.requestId, response);
+    // Requests held for a member that just answered leave at the end of this turn.
+    if (this.outbox.size > 0) this.flushSchedule();
   }
 }

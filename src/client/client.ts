@@ -12,7 +12,7 @@
 // typed error (src/errors.ts). The deadline gives TimeoutError, the signal AbortedError: both mean
 // "outcome unknown", as a write may still be applied.
 
-import { randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import {
   AbortedError,
   BadInputError,
@@ -148,7 +148,12 @@ export function errorOf(code: ErrorCode, message: string): ShoalError {
 
 /** A connection to a cluster: routing, sessions, retries. The structure handles sit on top. */
 export class ClientCore {
-  private readonly sessionBase = randomUUID();
+  /**
+   * This client's random prefix of every session id: 96 bits, base64url (16 characters). Every
+   * request carries its session id, and every CP write stores it in a log entry and a session table
+   * key, so it is kept short.
+   */
+  private readonly sessionBase = randomBytes(12).toString("base64url");
   private sessionCount = 0;
   private readonly idleSessions: Session[] = [];
   private routes: Routes | null = null;
@@ -198,23 +203,28 @@ export class ClientCore {
     return this.routes?.table ?? null;
   }
 
-  /** Runs one operation to a result or a typed error. */
-  async execute(operation: Operation, options: OperationOptions = {}): Promise<ClientResult> {
-    if (this.channel.closed) throw new ClosedError("client");
-    this.checkLimits(operation);
+  /**
+   * Runs one operation to a result or a typed error. Not itself async (one promise per operation
+   * fewer): a refusal before the first attempt is returned as a rejected promise.
+   */
+  execute(operation: Operation, options: OperationOptions = {}): Promise<ClientResult> {
     const timeoutMs = options.timeoutMs ?? this.timeoutMsDefault;
-    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new BadInputError("timeoutMs must be positive");
     const signal = options.signal;
-    if (signal?.aborted === true) throw new AbortedError({ cause: signal.reason });
+    try {
+      if (this.channel.closed) throw new ClosedError("client");
+      this.checkLimits(operation);
+      if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
+        throw new BadInputError("timeoutMs must be positive");
+      if (signal?.aborted === true) throw new AbortedError({ cause: signal.reason });
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const session = this.idleSessions.pop() ?? this.sessionOpen();
     session.sequence += 1;
-    try {
-      return await this.attempts(operation, session, Date.now() + timeoutMs, timeoutMs, signal);
-    } finally {
-      if (this.idleSessions.length < clientTuning.sessionsIdleMax) this.idleSessions.push(session);
-    }
+    return this.attempts(operation, session, Date.now() + timeoutMs, timeoutMs, signal);
   }
 
+  /** Tries `operation` under `session` until an answer, a final error or the deadline; frees the session. */
   private async attempts(
     operation: Operation,
     session: Session,
@@ -222,39 +232,46 @@ export class ClientCore {
     timeoutMs: number,
     signal: AbortSignal | undefined,
   ): Promise<ClientResult> {
-    let hint: Address | null = null;
-    for (let attempt = 0; ; attempt++) {
-      if (signal?.aborted === true) throw new AbortedError({ cause: signal.reason });
-      const remainingMs = deadlineMs - Date.now();
-      if (remainingMs <= 0) throw new TimeoutError(timeoutMs);
-      const to: Address = hint ?? this.targetOf(operation, attempt);
-      hint = null;
-      const memberMs = Math.max(1, Math.min(Math.floor(remainingMs), clientTuning.attemptTimeoutMsMax));
-      const response = await this.requestOnce(to, operation, session, memberMs, signal);
-      if (response === null) this.silentUntil.set(to, Date.now() + clientTuning.silentAvoidMs);
-      else this.silentUntil.delete(to);
-      if (response !== null && response.type === "result") return response.result;
-      if (response !== null && response.type === "error" && !retriedCodes.has(response.code))
-        throw errorOf(response.code, response.message);
-      if (
-        response?.type === "error" &&
-        response.code === "NOT_LEADER" &&
-        response.leaderAddress !== undefined
-      ) {
-        hint = response.leaderAddress as Address;
-        this.hintRecord(operation, hint);
-        // A hint pointing back at the member that refused means its view is stale, and one at a
-        // silent member is likely a dead leader: back off instead.
-        if (hint !== to && !this.isSilent(hint)) continue;
+    try {
+      let hint: Address | null = null;
+      for (let attempt = 0; ; attempt++) {
+        if (signal?.aborted === true) throw new AbortedError({ cause: signal.reason });
+        const remainingMs = deadlineMs - Date.now();
+        if (remainingMs <= 0) throw new TimeoutError(timeoutMs);
+        const to: Address = hint ?? this.targetOf(operation, attempt);
         hint = null;
+        const memberMs = Math.max(1, Math.min(Math.floor(remainingMs), clientTuning.attemptTimeoutMsMax));
+        const response = await this.requestOnce(to, operation, session, memberMs, signal);
+        if (response === null) this.silentUntil.set(to, Date.now() + clientTuning.silentAvoidMs);
+        else if (this.silentUntil.size > 0) this.silentUntil.delete(to);
+        if (response !== null && response.type === "result") return response.result;
+        if (response !== null && response.type === "error" && !retriedCodes.has(response.code))
+          throw errorOf(response.code, response.message);
+        if (
+          response?.type === "error" &&
+          response.code === "NOT_LEADER" &&
+          response.leaderAddress !== undefined
+        ) {
+          hint = response.leaderAddress as Address;
+          this.hintRecord(operation, hint);
+          // A hint pointing back at the member that refused means its view is stale, and one at a
+          // silent member is likely a dead leader: back off instead.
+          if (hint !== to && !this.isSilent(hint)) continue;
+          hint = null;
+        }
+        this.hintForget(operation);
+        void this.refreshRouting();
+        const backoffMs = Math.min(
+          clientTuning.backoffMsMax,
+          clientTuning.backoffMsMin * 2 ** Math.min(attempt, 6),
+        );
+        await sleep(
+          Math.min(backoffMs * (0.5 + Math.random()), Math.max(0, deadlineMs - Date.now())),
+          signal,
+        );
       }
-      this.hintForget(operation);
-      void this.refreshRouting();
-      const backoffMs = Math.min(
-        clientTuning.backoffMsMax,
-        clientTuning.backoffMsMin * 2 ** Math.min(attempt, 6),
-      );
-      await sleep(Math.min(backoffMs * (0.5 + Math.random()), Math.max(0, deadlineMs - Date.now())), signal);
+    } finally {
+      if (this.idleSessions.length < clientTuning.sessionsIdleMax) this.idleSessions.push(session);
     }
   }
 

@@ -91,8 +91,9 @@ export const apSessionsMax = 65_536;
 
 /** Client requests in flight on one member, and how they are answered. */
 export class ClientService {
-  /** Writes by `${group}/${index}`. */
-  private readonly writes = new Map<string, PendingWrite>();
+  /** Writes by group, then by log index (no key is built per write). */
+  private readonly writes = new Map<GroupId, Map<LogIndex, PendingWrite>>();
+  private writeCount = 0;
   /** Reads by group, then by read id. */
   private readonly reads = new Map<GroupId, Map<string, PendingRead>>();
   private readCount = 0;
@@ -108,7 +109,7 @@ export class ClientService {
 
   /** Requests waiting for an answer. */
   get pendingCount(): number {
-    return this.writes.size + this.readCount;
+    return this.writeCount + this.readCount;
   }
 
   /** Handles one `client-request` payload from `from`: one request, or a batch of them. */
@@ -183,18 +184,13 @@ export class ClientService {
       this.respondError(from, requestId, "NOT_LEADER", message, address, batched);
       return;
     }
-    const nowMs = this.host.environment.clock.nowMs();
-    const timeoutMs = Math.min(request.timeoutMs, this.host.options.requestTimeoutMsMax);
-    const base = {
-      requestId: request.requestId,
-      from,
-      group: group.group,
-      startMs: nowMs,
-      deadlineMs: nowMs + timeoutMs,
-      batched,
-    };
-    if (isReadOnly(request.operation)) this.readStart(group, base, request.operation);
-    else this.writeStart(group, base, request);
+    if (isReadOnly(request.operation)) this.readStart(group, from, request, batched);
+    else this.writeStart(group, from, request, batched);
+  }
+
+  /** When a request taken now must be answered by: its own timeout, capped. */
+  private deadlineOf(nowMs: number, request: Extract<ClientRequest, { type: "operation" }>): number {
+    return nowMs + Math.min(request.timeoutMs, this.host.options.requestTimeoutMsMax);
   }
 
   /** AP: applied (or read) at once at this replica, gossiped after; other members redirect. */
@@ -256,51 +252,76 @@ export class ClientService {
 
   private writeStart(
     group: RaftGroup,
-    base: Omit<Pending, "kind">,
+    from: Address,
     request: Extract<ClientRequest, { type: "operation" }>,
+    batched: boolean,
   ): void {
+    const clock = this.host.environment.clock;
     const data = commandEncode({
       clientId: request.clientId as ClientId,
       sequence: request.sequence,
-      logTimeMs: this.host.environment.clock.wallMs(),
+      logTimeMs: clock.wallMs(),
       operation: request.operation,
     });
     const result = group.node.propose(data);
-    switch (result.kind) {
-      case "accepted": {
-        this.host.stats.proposals += 1;
-        this.host.options.hooks.proposed?.(group.group);
-        const key = `${group.group}/${result.index}`;
-        const previous = this.writes.get(key);
-        if (previous !== undefined) this.answerRetry(key, previous, null);
-        this.writes.set(key, { ...base, kind: "write", term: result.term });
-        return;
-      }
-      default:
-        this.refused(group, result, "uncommitted entries", base);
-        return;
+    if (result.kind !== "accepted") {
+      this.refused(group, result, "uncommitted entries", from, request.requestId, batched);
+      return;
     }
+    this.host.stats.proposals += 1;
+    this.host.options.hooks.proposed?.(group.group);
+    let byIndex = this.writes.get(group.group);
+    if (byIndex === undefined) {
+      byIndex = new Map();
+      this.writes.set(group.group, byIndex);
+    }
+    const previous = byIndex.get(result.index);
+    if (previous !== undefined) this.answerRetry(byIndex, result.index, previous, null);
+    const nowMs = clock.nowMs();
+    byIndex.set(result.index, {
+      requestId: request.requestId,
+      from,
+      group: group.group,
+      startMs: nowMs,
+      deadlineMs: this.deadlineOf(nowMs, request),
+      kind: "write",
+      batched,
+      term: result.term,
+    });
+    this.writeCount += 1;
   }
 
-  private readStart(group: RaftGroup, base: Omit<Pending, "kind">, operation: Operation): void {
+  private readStart(
+    group: RaftGroup,
+    from: Address,
+    request: Extract<ClientRequest, { type: "operation" }>,
+    batched: boolean,
+  ): void {
     this.readSequence += 1;
     const readId = `${this.host.nodeId}/${this.readSequence}`;
     const result = group.node.readIndex(readId);
-    switch (result.kind) {
-      case "pending": {
-        let byId = this.reads.get(group.group);
-        if (byId === undefined) {
-          byId = new Map();
-          this.reads.set(group.group, byId);
-        }
-        byId.set(readId, { ...base, kind: "read", operation, index: null });
-        this.readCount += 1;
-        return;
-      }
-      default:
-        this.refused(group, result, "pending reads", base);
-        return;
+    if (result.kind !== "pending") {
+      this.refused(group, result, "pending reads", from, request.requestId, batched);
+      return;
     }
+    let byId = this.reads.get(group.group);
+    if (byId === undefined) {
+      byId = new Map();
+      this.reads.set(group.group, byId);
+    }
+    const nowMs = this.host.environment.clock.nowMs();
+    byId.set(readId, {
+      requestId: request.requestId,
+      from,
+      group: group.group,
+      startMs: nowMs,
+      deadlineMs: this.deadlineOf(nowMs, request),
+      kind: "read",
+      batched,
+      operation: request.operation,
+      index: null,
+    });
+    this.readCount += 1;
   }
 
   /** Answers a proposal or a read that the Raft core refused, with the matching typed error. */
@@ -308,10 +329,12 @@ export class ClientService {
     group: RaftGroup,
     result: RaftRefusal,
     queuedWhat: string,
-    base: Omit<Pending, "kind">,
+    from: Address,
+    requestId: number,
+    batched: boolean,
   ): void {
     const fail = (code: ErrorCode, message: string, leaderAddress: string | null = null): void =>
-      this.respondError(base.from, base.requestId, code, message, leaderAddress, base.batched);
+      this.respondError(from, requestId, code, message, leaderAddress, batched);
     switch (result.kind) {
       case "not-leader":
       case "forwarded":
@@ -337,15 +360,17 @@ export class ClientService {
 
   /** Answers the proposer of an applied entry, if this member proposed it. */
   applied(group: RaftGroup, applied: Applied): void {
-    const key = `${group.group}/${applied.index}`;
-    const pending = this.writes.get(key);
-    if (pending === undefined) return;
+    if (this.writeCount === 0) return;
+    const byIndex = this.writes.get(group.group);
+    const pending = byIndex?.get(applied.index);
+    if (byIndex === undefined || pending === undefined) return;
     if (pending.term !== applied.term || applied.outcome === null) {
       // Another leader's entry replaced ours: it was never applied, so a retry is safe.
-      this.answerRetry(key, pending, group.leader);
+      this.answerRetry(byIndex, applied.index, pending, group.leader);
       return;
     }
-    this.writes.delete(key);
+    byIndex.delete(applied.index);
+    this.writeCount -= 1;
     this.answerOutcome(pending, applied.outcome);
   }
 
@@ -374,8 +399,15 @@ export class ClientService {
     this.done(pending, "ok");
   }
 
-  private answerRetry(key: string, pending: Pending, leader: NodeId | null): void {
-    this.writes.delete(key);
+  /** Answers NOT_LEADER to the write pending at `index` of `byIndex` (its group's writes). */
+  private answerRetry(
+    byIndex: Map<LogIndex, PendingWrite>,
+    index: LogIndex,
+    pending: Pending,
+    leader: NodeId | null,
+  ): void {
+    byIndex.delete(index);
+    this.writeCount -= 1;
     const address = leader === null ? null : this.host.addressOf(leader);
     this.respondError(
       pending.from,
@@ -413,8 +445,9 @@ export class ClientService {
 
   /** The group's leadership moved away from this member: in-flight requests go elsewhere. */
   leadershipLost(group: RaftGroup, leader: NodeId | null): void {
-    for (const [key, pending] of this.writes)
-      if (pending.group === group.group) this.answerRetry(key, pending, leader);
+    const byIndex = this.writes.get(group.group);
+    if (byIndex !== undefined)
+      for (const [index, pending] of byIndex) this.answerRetry(byIndex, index, pending, leader);
     const byId = this.reads.get(group.group);
     if (byId === undefined) return;
     const address = leader === null ? null : this.host.addressOf(leader);
@@ -430,14 +463,17 @@ export class ClientService {
   /** Answers TIMEOUT to every request past its deadline. */
   expire(nowMs: number): void {
     if (this.pendingCount === 0) return;
-    for (const [key, pending] of this.writes) {
-      if (pending.deadlineMs > nowMs) continue;
-      this.writes.delete(key);
-      this.answerError(
-        pending,
-        "TIMEOUT",
-        "no answer within the request's timeout; retry with the same sequence",
-      );
+    for (const byIndex of this.writes.values()) {
+      for (const [index, pending] of byIndex) {
+        if (pending.deadlineMs > nowMs) continue;
+        byIndex.delete(index);
+        this.writeCount -= 1;
+        this.answerError(
+          pending,
+          "TIMEOUT",
+          "no answer within the request's timeout; retry with the same sequence",
+        );
+      }
     }
     for (const byId of this.reads.values()) {
       for (const [readId, pending] of byId) {
@@ -451,11 +487,13 @@ export class ClientService {
 
   /** Answers every pending request with UNAVAILABLE (the member is stopping). */
   closeAll(): void {
-    for (const pending of this.writes.values())
-      this.answerError(pending, "UNAVAILABLE", "the member is stopping");
+    for (const byIndex of this.writes.values())
+      for (const pending of byIndex.values())
+        this.answerError(pending, "UNAVAILABLE", "the member is stopping");
     for (const byId of this.reads.values())
       for (const pending of byId.values()) this.answerError(pending, "UNAVAILABLE", "the member is stopping");
     this.writes.clear();
+    this.writeCount = 0;
     this.reads.clear();
     this.readCount = 0;
   }
@@ -477,8 +515,9 @@ export class ClientService {
   }
 
   private done(pending: Pending, outcome: string): void {
-    const durationMs = this.host.environment.clock.nowMs() - pending.startMs;
-    this.host.options.hooks.requestDone?.(pending.kind, outcome, durationMs);
+    const hooks = this.host.options.hooks;
+    if (hooks.requestDone === undefined) return;
+    hooks.requestDone(pending.kind, outcome, this.host.environment.clock.nowMs() - pending.startMs);
   }
 
   private respondError(
@@ -521,8 +560,10 @@ export class ClientService {
     if (this.outbox.size === 0) return;
     const perFrameMax = this.host.options.limits.batchOperationsMax;
     for (const [to, responses] of this.outbox) {
-      for (let start = 0; start < responses.length; start += perFrameMax)
-        this.responsesSend(to, responses.slice(start, start + perFrameMax));
+      if (responses.length <= perFrameMax) this.responsesSend(to, responses);
+      else
+        for (let start = 0; start < responses.length; start += perFrameMax)
+          this.responsesSend(to, responses.slice(start, start + perFrameMax));
     }
     this.outbox.clear();
   }

@@ -50,6 +50,14 @@ export interface SessionTableData<R> {
  */
 export class SessionTable<R> {
   private readonly sessions = new Map<ClientId, Session<R>>();
+  /**
+   * No session was active before this log time, as of the last expiry scan (-Infinity: scan next
+   * time). Log time never goes back, so it stays a lower bound of every session's activity, and
+   * while `logTimeMs - oldestActiveMs` is within the expiry no session can expire and no scan is
+   * needed. The scan is not free even though it stops at the first live session: a Map keeps the
+   * slots of deleted entries until it is rebuilt, and `touch` leaves one at the front per command.
+   */
+  private oldestActiveMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly config: SessionConfig) {
     assert(config.sessionsMax > 0, "sessionsMax must be positive");
@@ -120,10 +128,16 @@ export class SessionTable<R> {
 
   /** Evicts every session idle for longer than the expiry: they are all at the front. */
   private expire(logTimeMs: number): void {
+    const expiryMs = this.config.sessionExpiryMs;
+    if (logTimeMs - this.oldestActiveMs <= expiryMs) return;
     for (const [id, session] of this.sessions) {
-      if (logTimeMs - session.lastActiveMs <= this.config.sessionExpiryMs) return;
+      if (logTimeMs - session.lastActiveMs <= expiryMs) {
+        this.oldestActiveMs = session.lastActiveMs;
+        return;
+      }
       this.sessions.delete(id);
     }
+    this.oldestActiveMs = Number.NEGATIVE_INFINITY;
   }
 
   /**
