@@ -39,11 +39,18 @@ interface MemberCounters {
   readonly framesSent: number;
   readonly walSyncs: number;
   readonly walEntries: number;
+  /** Groups this member leads (from the status's groups, not a stats counter). */
+  readonly leads: number;
 }
 
 async function counters(admin: string): Promise<MemberCounters> {
   const response = await fetch(`http://${admin}/api/status`, { signal: AbortSignal.timeout(5_000) });
-  return ((await response.json()) as { stats: MemberCounters }).stats;
+  const status = (await response.json()) as {
+    stats: Omit<MemberCounters, "leads">;
+    groups?: { role: string }[];
+  };
+  const leads = (status.groups ?? []).filter((group) => group.role === "leader").length;
+  return { ...status.stats, leads };
 }
 
 /** A running system: its server processes, one operation through its client, and its counters. */
@@ -169,7 +176,7 @@ async function main(): Promise<void> {
           (stats === undefined
             ? ""
             : `, passes ${per("passes")}, frames in ${per("framesReceived")}, out ${per("framesSent")}, ` +
-              `WAL syncs ${per("walSyncs")}, WAL entries ${per("walEntries")}`),
+              `WAL syncs ${per("walSyncs")}, WAL entries ${per("walEntries")}, leads ${stats.leads} groups`),
       );
     }
   } finally {

@@ -154,6 +154,8 @@ export class ClientCore {
    * key, so it is kept short.
    */
   private readonly sessionBase = randomBytes(12).toString("base64url");
+  /** Picks this client's home member among the routes' members (homeOf). */
+  private readonly homeSlot = randomBytes(4).readUInt32BE(0);
   private sessionCount = 0;
   private readonly idleSessions: Session[] = [];
   private routes: Routes | null = null;
@@ -314,7 +316,8 @@ export class ClientCore {
     const routes = this.routes;
     if (routes === null) return this.nextEndpoint();
     const partition = routes.partitions.of(operation);
-    if (consistencyOf(operation) === "cp") {
+    const cp = consistencyOf(operation) === "cp";
+    if (cp) {
       const hinted = this.hints.size === 0 ? undefined : this.hints.get(partition);
       if (hinted !== undefined && !this.isSilent(hinted)) return hinted;
       const leader = routes.leaders[partition] ?? null;
@@ -322,11 +325,25 @@ export class ClientCore {
     }
     const replicas = routes.replicas[partition] ?? [];
     if (replicas.length === 0) return this.nextEndpoint();
+    // AP operations start at this client's home member when it replicates the partition.
+    const home = cp ? undefined : this.homeOf(routes);
+    const first = home === undefined ? 0 : Math.max(0, replicas.indexOf(home));
     // The common case, nobody silent: no allocation.
-    if (this.silentUntil.size === 0) return replicas[attempt % replicas.length]!;
+    if (this.silentUntil.size === 0) return replicas[(first + attempt) % replicas.length]!;
     const live = replicas.filter((address) => !this.isSilent(address));
     const choices = live.length > 0 ? live : replicas;
-    return choices[attempt % choices.length]!;
+    return choices[(first + attempt) % choices.length]!;
+  }
+
+  /**
+   * The member this client sends its AP operations to first, wherever it is a replica: one member
+   * per client (drawn at random, so many clients spread over the members). Sticking to one replica
+   * gives a client read-your-writes and monotonic reads on AP structures while that member lives,
+   * and under load one frame per flush carries all of the client's AP requests instead of one frame
+   * per member (fewer frames, fewer wake-ups, fewer passes on the members).
+   */
+  private homeOf(routes: Routes): Address | undefined {
+    return routes.members[this.homeSlot % Math.max(1, routes.members.length)];
   }
 
   private isSilent(address: Address): boolean {

@@ -196,4 +196,28 @@ describe("client routing and retries", () => {
       bySession.set(s.clientId, s.sequence);
     }
   });
+
+  it("sends every AP operation of one client to its one home replica, and clients spread over replicas", async () => {
+    cluster.script = (_member, _seen, requestId) => ({ type: "result", requestId, result: 1 });
+    const clients = [shoal];
+    for (let i = 1; i < 16; i++) {
+      clients.push(await connect({ endpoints: [cluster.address("m1")], secret, timeoutMs: 3_000 }));
+    }
+    try {
+      const homes: string[] = [];
+      for (const client of clients) {
+        const from = cluster.seen.length;
+        await Promise.all(Array.from({ length: 6 }, (_, i) => client.counter(`c${i}`).increment(1)));
+        const members = new Set(cluster.seen.slice(from).map((s) => s.member));
+        // Both members replicate the partition: the client keeps to one of them.
+        expect([...members]).toHaveLength(1);
+        homes.push([...members][0]!);
+      }
+      // Homes are drawn per client (without them every client would use replicas[0]); 16
+      // clients all on one member has odds 2 in 65,536.
+      expect(new Set(homes).size).toBe(2);
+    } finally {
+      for (const client of clients.slice(1)) await client.close();
+    }
+  });
 });
