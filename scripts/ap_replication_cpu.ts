@@ -6,12 +6,9 @@
 // isolates what the AP layer costs per write: apply, gossip, encode, decode, join, ack.
 // Run: npx tsx scripts/ap_replication_cpu.ts [partitions=16] [increments-per-member-per-tick=1300] [ticks=60]
 
-import type { Environment } from "../src/env/environment.js";
-import { silentLogger } from "../src/env/logger.js";
-import type { PartitionTable } from "../src/protocol/placement/index.js";
-import { WireCodec, type WireMessage } from "../src/protocol/wire/index.js";
-import { ApService, memberReplicatorConfig } from "../src/runtime/ap_service.js";
-import type { Address, GroupId, NodeId, PartitionId } from "../src/types.js";
+import { WireCodec } from "../src/protocol/wire/index.js";
+import type { GroupId, PartitionId } from "../src/types.js";
+import { apTrio } from "../test/support/ap_trio.js";
 
 /** Bounds of one run; the key count is the bench's (1,000 counters). */
 const limits = { partitionsMax: 1_024, perTickMax: 100_000, ticksMax: 10_000, keys: 1_000 } as const;
@@ -24,44 +21,10 @@ function main(): void {
   if (!(perTick >= 1 && perTick <= limits.perTickMax)) throw new Error("bad increments per tick");
   if (!(ticks >= 1 && ticks <= limits.ticksMax)) throw new Error("bad ticks");
   const codec = new WireCodec({ frameBytesMax: 16 << 20 });
-  const names = ["n1", "n2", "n3"] as NodeId[];
-  const wire: { to: NodeId; body: Uint8Array }[] = [];
-  const table: PartitionTable = {
-    version: 1,
-    partitionCount: partitions,
-    replicaCountMax: 3,
-    members: names,
-    partitions: Array.from({ length: partitions }, (_, p) => ({
-      partition: p as PartitionId,
-      version: 1,
-      replicas: names,
-      learners: [],
-    })),
-  };
-  const services = names.map((self, i) => {
-    const environment = {
-      seed: 7 + i,
-      logger: silentLogger,
-      clock: { wallMs: () => 1_000, nowMs: () => 1_000 },
-    };
-    const host = {
-      nodeId: self,
-      environment: environment as unknown as Environment,
-      addressOf: (node: NodeId) => node as string as Address,
-      frameSend: (to: Address, message: WireMessage<unknown>) => {
-        const encoded = codec.encode(message as WireMessage);
-        if (encoded.kind !== "ok") return false;
-        wire.push({ to: to as string as NodeId, body: encoded.body });
-        return true;
-      },
-    };
-    return new ApService(host, memberReplicatorConfig());
-  });
-  for (const service of services) {
-    service.start(table);
-    for (const [i, other] of services.entries()) service.peerReplicaSeen(names[i]!, other.replicaId);
-  }
-  const byName = new Map(names.map((name, i) => [name, services[i]!] as const));
+  const trio = apTrio(codec, partitions, 7);
+  const { wire } = trio;
+  const services = [...trio.services.values()];
+  const byName = trio.services;
   let frames = 0;
   const deliver = (): void => {
     for (const sent of wire.splice(0)) {

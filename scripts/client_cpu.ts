@@ -9,13 +9,13 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { silentLogger } from "../src/env/logger.js";
 import { connect } from "../src/index.js";
 import { limitsDefault } from "../src/limits.js";
-import { NodeClock, TcpTransport, tcpTransportConfigDefault } from "../src/platform/node/index.js";
+import type { TcpTransport } from "../src/platform/node/index.js";
 import type { ClientRequestPayload, ClientResponse, RoutingTable } from "../src/protocol/client/messages.js";
 import { WireCodec } from "../src/protocol/wire/index.js";
 import type { Address } from "../src/types.js";
+import { fakeMemberTransport } from "../test/client/fake_transport.js";
 
 const secret = "client-cpu";
 const limits = {
@@ -29,20 +29,7 @@ const limits = {
 /** The child: three fake members; prints their addresses, answers until stdin closes. */
 async function members(intervalMs: number): Promise<void> {
   const transports: TcpTransport[] = [];
-  for (let i = 0; i < 3; i++)
-    transports.push(
-      await TcpTransport.listen({
-        host: "127.0.0.1",
-        port: 0,
-        clusterName: "shoal",
-        secret: new TextEncoder().encode(secret),
-        limits: limitsDefault(),
-        config: tcpTransportConfigDefault(),
-        clock: new NodeClock({ timersKeepAlive: false }),
-        logger: silentLogger,
-        seed: i + 1,
-      }),
-    );
+  for (let i = 0; i < 3; i++) transports.push(await fakeMemberTransport(secret, i + 1));
   const ids = transports.map((_, i) => `n${i + 1}`);
   const table: RoutingTable = {
     partitionCount: limits.partitions,

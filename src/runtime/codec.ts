@@ -141,7 +141,11 @@ export interface RaftBatch {
   readonly messages: readonly (readonly [GroupId, Message])[];
 }
 
-const messageTypes = new Set<string>([
+/**
+ * Every Raft message type, in code order: the binary raft-batch layout (raft_batch_codec.ts)
+ * writes a type as its position + 1, so this list is part of that format: append only.
+ */
+export const raftMessageTypes = [
   "pre-vote",
   "vote",
   "pre-vote-response",
@@ -156,7 +160,9 @@ const messageTypes = new Set<string>([
   "propose",
   "read-index",
   "read-index-response",
-]);
+] as const satisfies readonly Message["type"][];
+
+const messageTypes = new Set<string>(raftMessageTypes);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return (

@@ -40,7 +40,14 @@ import { assert } from "../lib/assert.js";
 import type { ConfChange, ConfigState, Entry, Message } from "../protocol/raft/index.js";
 import { groupIdMax, isPlainData } from "../protocol/wire/index.js";
 import type { GroupId, LogIndex, NodeId, Term } from "../types.js";
-import { type Hello, helloValid, type RaftBatch, raftBatchValid, raftMessageValid } from "./codec.js";
+import {
+  type Hello,
+  helloValid,
+  type RaftBatch,
+  raftBatchValid,
+  raftMessageTypes,
+  raftMessageValid,
+} from "./codec.js";
 
 /** The first byte of a binary raft-batch payload: 0xc1 is "never used" in MessagePack. */
 export const raftBatchMagic = 0xc1;
@@ -62,23 +69,8 @@ const recentCount = 8;
 /** The largest varint: 2^53 - 1 takes 8 bytes of 7 bits. */
 const varintBytesMax = 8;
 
-/** Message type codes: position + 1. Part of the format: append only. */
-const messageTypes = [
-  "pre-vote",
-  "vote",
-  "pre-vote-response",
-  "vote-response",
-  "append",
-  "append-response",
-  "heartbeat",
-  "heartbeat-response",
-  "snapshot",
-  "snapshot-response",
-  "timeout-now",
-  "propose",
-  "read-index",
-  "read-index-response",
-] as const satisfies readonly Message["type"][];
+/** Message type codes: position + 1 in codec.ts's list. Part of the format: append only. */
+const messageTypes = raftMessageTypes;
 
 /** The inverse of {@link messageTypes}, as a literal (a fast-properties object for V8). */
 const typeCodes: { readonly [T in Message["type"]]: number } = {

@@ -8,65 +8,20 @@
 // how many were not.
 
 import { describe, expect, it } from "vitest";
-import type { Environment } from "../../src/env/environment.js";
-import { silentLogger } from "../../src/env/logger.js";
 import type { Operation } from "../../src/protocol/client/index.js";
-import type { PartitionTable } from "../../src/protocol/placement/index.js";
 import { type ReplicationMessage, replicationBatchParse } from "../../src/protocol/replication/index.js";
 import { WireCodec, type WireMessage } from "../../src/protocol/wire/index.js";
-import { ApService, memberReplicatorConfig } from "../../src/runtime/ap_service.js";
-import { type Address, type NodeId, nodeId, type PartitionId } from "../../src/types.js";
+import type { ApService } from "../../src/runtime/ap_service.js";
+import type { NodeId, PartitionId } from "../../src/types.js";
+import { apTrio, type Sent, trioNames } from "../support/ap_trio.js";
 
 const codec = new WireCodec({ frameBytesMax: 1 << 20 });
 const partitions = 16;
-const names = [nodeId("n1"), nodeId("n2"), nodeId("n3")] as const;
-
-interface Sent {
-  readonly from: NodeId;
-  readonly to: NodeId;
-  readonly body: Uint8Array;
-}
+const names = trioNames;
 
 /** Three ApServices whose frames are queued in `wire` until the test delivers them. */
 function trio(): { services: Map<NodeId, ApService>; wire: Sent[] } {
-  const wire: Sent[] = [];
-  const services = new Map<NodeId, ApService>();
-  const table: PartitionTable = {
-    version: 1,
-    partitionCount: partitions,
-    replicaCountMax: 3,
-    members: [...names],
-    partitions: Array.from({ length: partitions }, (_, p) => ({
-      partition: p as PartitionId,
-      version: 1,
-      replicas: [...names],
-      learners: [],
-    })),
-  };
-  names.forEach((self, i) => {
-    const environment = {
-      seed: 11 + i,
-      logger: silentLogger,
-      clock: { wallMs: () => 1_000, nowMs: () => 1_000 },
-    };
-    const host = {
-      nodeId: self,
-      environment: environment as unknown as Environment,
-      addressOf: (node: NodeId) => node as string as Address,
-      frameSend: (to: Address, message: WireMessage<unknown>) => {
-        const encoded = codec.encode(message as WireMessage);
-        if (encoded.kind !== "ok") return false;
-        wire.push({ from: self, to: to as string as NodeId, body: encoded.body });
-        return true;
-      },
-    };
-    services.set(self, new ApService(host, memberReplicatorConfig()));
-  });
-  for (const service of services.values()) {
-    service.start(table);
-    for (const [node, other] of services) service.peerReplicaSeen(node, other.replicaId);
-  }
-  return { services, wire };
+  return apTrio(codec, partitions, 11);
 }
 
 /** Delivers every queued frame through the codec; returns the decoded messages delivered. */
