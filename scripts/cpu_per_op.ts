@@ -186,6 +186,8 @@ async function main(): Promise<void> {
 
 // A signal (a timeout's SIGTERM, Ctrl-C) stops every server this script started before it exits:
 // members left behind would load the machine for every later measurement.
+// A closed stdout (piped into `head`) must not kill the script before its `finally` stops them.
+process.stdout.on("error", () => undefined);
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     void stopAllChildren().finally(() => process.exit(130));

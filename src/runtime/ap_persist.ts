@@ -92,13 +92,21 @@ export function apStoreDecode(body: Uint8Array): [string, Crdt][] {
 
 /** Encodes the stores of every partition given, in ascending partition order, into one body. */
 export function apStoresEncode(stores: readonly (readonly [PartitionId, ReplicaStore])[]): Uint8Array {
-  const sorted = [...stores].sort((a, b) => a[0] - b[0]);
+  return apStoresAssemble(new Map(stores.map(([partition, store]) => [partition, apStoreEncode(store)])));
+}
+
+/**
+ * One body of {@link apStoresEncode} from bodies of {@link apStoreEncode} made earlier, one per
+ * partition, in ascending partition order (the caller keeps a store's body until it changes).
+ */
+export function apStoresAssemble(bodies: ReadonlyMap<PartitionId, Uint8Array>): Uint8Array {
+  const sorted = [...bodies].sort((a, b) => a[0] - b[0]);
   const writer = new ByteWriter();
   writer.uint(filesVersion);
   writer.uint(sorted.length);
-  for (const [partition, store] of sorted) {
+  for (const [partition, body] of sorted) {
     writer.uint(partition);
-    writer.bytes(apStoreEncode(store));
+    writer.bytes(body);
   }
   return writer.finish();
 }

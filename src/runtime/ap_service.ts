@@ -33,7 +33,8 @@ import {
   apLegacyPartitions,
   apLegacyRemove,
   apStoreLoad,
-  apStoresEncode,
+  apStoreEncode,
+  apStoresAssemble,
   apStoresLoad,
   apStoresSave,
 } from "./ap_persist.js";
@@ -74,8 +75,16 @@ export class ApService {
   private readonly replicaOfNode = new Map<NodeId, ReplicaId>();
   private readonly nodeOfReplica = new Map<ReplicaId, NodeId>();
   private readonly prng: Prng;
-  /** Partitions whose store may have changed since the last save. */
-  private readonly unsaved = new Set<PartitionId>();
+  /**
+   * Partitions whose store may have changed since its body in `encoded` was made, in the order of
+   * their first change since then (encoding deletes one; its next change adds it at the back):
+   * tick() re-encodes a few of them per tick, so a save never encodes every store at once.
+   */
+  private readonly stale = new Set<PartitionId>();
+  /** Each partition's last encoded store (ap_persist apStoreEncode), what the next save writes. */
+  private readonly encoded = new Map<PartitionId, Uint8Array>();
+  /** Whether a body in `encoded` changed since the file was last written. */
+  private encodedUnsaved = false;
   /** Whether the last save failed or was skipped, so the failure is logged once. */
   private saveFailing = false;
   /** Partitions with a file of the earlier one-file-per-partition layout, removed after a save. */
@@ -153,22 +162,42 @@ export class ApService {
   }
 
   /**
-   * Saves the stores of every partition, in one file, when a local write or a state-carrying
-   * message may have changed one since the last save (the member calls it at graceful stop; tick()
-   * calls it once per save interval). It does not compare Merkle roots to skip a save: refreshing
-   * the tree every interval cost more than the rare save it spared.
+   * Writes the stores of every partition, in one file, when one changed since the last write: at
+   * graceful stop and by hand, with every store up to date (save); once per save interval from
+   * tick() (write with `final` false). A store's
+   * body is re-encoded only when it changed (stale), and tick() spreads that work over the interval
+   * (encodeSome): under a steady write load a save then writes bodies up to one interval old
+   * instead of stalling the member for a fresh encode of every store (tens of ms for large sets).
+   * What a restart misses is got back from the other replicas by anti-entropy, as for any write
+   * after the last save. `final` encodes every stale store first, so a graceful stop loses nothing.
+   * It does not compare Merkle roots to skip a save: refreshing the tree every interval cost more
+   * than the rare save it spared.
    */
   save(): void {
-    if (this.persist === null || this.unsaved.size === 0) return;
-    const changed = [...this.unsaved];
-    this.unsaved.clear();
+    this.write(true);
+  }
+
+  private write(final: boolean): void {
+    if (this.persist === null) return;
+    if (this.stale.size === 0 && !this.encodedUnsaved) return; // Nothing changed since the last write.
+    for (const partition of this.encoded.keys()) {
+      if (this.replicators.has(partition)) continue;
+      this.encoded.delete(partition);
+      this.encodedUnsaved = true;
+    }
+    // The file holds every store: one never encoded (loaded at start, or new) is encoded now.
+    for (const partition of this.replicators.keys()) {
+      if (!this.encoded.has(partition) || (final && this.stale.has(partition))) this.encodeOne(partition);
+    }
+    if (!this.encodedUnsaved) return;
     const logger = this.host.environment.logger;
-    const body = apStoresEncode([...this.replicators].map(([partition, r]) => [partition, r.store] as const));
+    const body = apStoresAssemble(this.encoded);
     if (body.byteLength > this.persist.fileBytesMax) {
       // Not retried until a store changes again; logged once until a save succeeds.
       if (!this.saveFailing)
         logger.warn("ap.save_skipped", { bytes: body.byteLength, limit: this.persist.fileBytesMax });
       this.saveFailing = true;
+      this.encodedUnsaved = false;
       return;
     }
     try {
@@ -177,13 +206,42 @@ export class ApService {
       apLegacyRemove(this.persist, this.legacy);
       this.legacy = [];
     } catch (error) {
-      for (const partition of changed) this.unsaved.add(partition); // Retried next interval.
+      // encodedUnsaved stays set: retried next interval.
       if (!this.saveFailing)
         logger.warn("ap.save_failed", { reason: error instanceof Error ? error.message : String(error) });
       this.saveFailing = true;
       return;
     }
+    this.encodedUnsaved = false;
     this.saveFailing = false;
+  }
+
+  /** Re-encodes enough stale stores this tick that all are refreshed within one save interval. */
+  private encodeSome(interval: number): void {
+    let budget = Math.ceil(this.replicators.size / interval);
+    for (const partition of this.stale) {
+      if (budget-- <= 0) return;
+      this.encodeOne(partition);
+    }
+  }
+
+  private encodeOne(partition: PartitionId): void {
+    this.stale.delete(partition);
+    const replicator = this.replicators.get(partition);
+    if (replicator === undefined) {
+      if (this.encoded.delete(partition)) this.encodedUnsaved = true;
+      return;
+    }
+    this.encoded.set(partition, apStoreEncode(replicator.store));
+    this.encodedUnsaved = true;
+  }
+
+  /**
+   * Marks `partition`'s store as changed since its last encoding. One already stale keeps its place
+   * (stale since its first change): moving it back would starve it under steady writes.
+   */
+  private changed(partition: PartitionId): void {
+    this.stale.add(partition);
   }
 
   /** Records a peer's current replica id (from its raft-batch frames); a new one means it restarted. */
@@ -218,7 +276,7 @@ export class ApService {
       return { kind: "refused", message: `partition ${partition} is not replicated here` };
     if (readOnly) return apRead(replicator, operation);
     const result = apApply(replicator, operation, this.host.environment.clock.wallMs());
-    if (result.kind === "ok") this.unsaved.add(partition);
+    if (result.kind === "ok") this.changed(partition);
     this.outboxCollect(partition, replicator);
     return result;
   }
@@ -235,7 +293,9 @@ export class ApService {
     }
     this.outboxFlush();
     const interval = this.persist?.saveIntervalTicks ?? 0;
-    if (interval > 0 && this.ticks % interval === 0) this.save();
+    if (interval <= 0) return;
+    this.encodeSome(interval);
+    if (this.ticks % interval === 0) this.write(false);
   }
 
   /**
@@ -263,7 +323,7 @@ export class ApService {
     if (replicator === undefined) return; // Not (or no longer) a replica here.
     replicator.step(message, this.host.environment.clock.wallMs());
     // Only these carry states; whether they changed anything is decided at save time.
-    if (message.type === "delta" || message.type === "leaf-states") this.unsaved.add(partition);
+    if (message.type === "delta" || message.type === "leaf-states") this.changed(partition);
     this.outboxCollect(partition, replicator);
   }
 

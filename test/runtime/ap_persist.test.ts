@@ -241,6 +241,17 @@ describe("AP state survives a restart of every member (simulator)", () => {
 
 /** One ApService on a SimDisk with a fixed clock, replicating partition 0 alone. */
 function lone(disk: Disk, fileBytesMax: number, seed: number): ApService {
+  return alone(disk, fileBytesMax, seed, 1, AP_SAVE_INTERVAL_TICKS_DEFAULT);
+}
+
+/** One ApService on a SimDisk with a fixed clock, sole replica of `partitions` partitions. */
+function alone(
+  disk: Disk,
+  fileBytesMax: number,
+  seed: number,
+  partitions: number,
+  saveIntervalTicks: number,
+): ApService {
   const logger = recording(silentLogger, "lone");
   const environment = { seed, logger, disk, clock: { wallMs: () => 1_000, nowMs: () => 1_000 } };
   const host = {
@@ -249,21 +260,20 @@ function lone(disk: Disk, fileBytesMax: number, seed: number): ApService {
     addressOf: () => null,
     frameSend: () => true,
   };
-  const persist = {
-    disk,
-    folder: apFolderOf("data"),
-    checksum: crc32,
-    saveIntervalTicks: AP_SAVE_INTERVAL_TICKS_DEFAULT,
-    fileBytesMax,
-  };
+  const persist = { disk, folder: apFolderOf("data"), checksum: crc32, saveIntervalTicks, fileBytesMax };
   const service = new ApService(host, memberReplicatorConfig(), persist);
-  const row = { partition: 0 as PartitionId, version: 1, replicas: [nodeId("n1")], learners: [] };
+  const rows = Array.from({ length: partitions }, (_, p) => ({
+    partition: p as PartitionId,
+    version: 1,
+    replicas: [nodeId("n1")],
+    learners: [],
+  }));
   service.start({
     version: 1,
-    partitionCount: 1,
+    partitionCount: partitions,
     replicaCountMax: 1,
     members: [nodeId("n1")],
-    partitions: [row],
+    partitions: rows,
   });
   return service;
 }
@@ -298,6 +308,43 @@ describe("ApService persistence (one replica)", () => {
     second.save();
     const third = lone(disk.open(), AP_FILE_BYTES_MAX_DEFAULT, 3);
     expect(counterOf(third)).toBe(10);
+  });
+
+  it("spreads the encoding of changed stores over the interval: a tick's file lags by less than one interval, save() is exact", () => {
+    // 8 partitions, a save every 4 ticks: a tick re-encodes at most 2 changed stores, oldest
+    // change first, so under writes to every partition on every tick some bodies in the file are
+    // older than the stores; none is older than the previous interval, and save() writes them all.
+    const disk = new SimDisk(Prng.derive(5, "disk"));
+    const partitions = 8;
+    const interval = 4;
+    const service = alone(disk.open(), AP_FILE_BYTES_MAX_DEFAULT, 1, partitions, interval);
+    const counters = (): number[] => {
+      const reader = alone(disk.open(), AP_FILE_BYTES_MAX_DEFAULT, 9, partitions, interval);
+      return Array.from({ length: partitions }, (_, p) => {
+        const result = reader.operation(p as PartitionId, get, true);
+        return result.kind === "ok" ? Number(result.result) : -1;
+      });
+    };
+    let written = 0;
+    let previousFile = new Array<number>(partitions).fill(0);
+    let lagged = false;
+    for (let tick = 1; tick <= 6 * interval; tick++) {
+      for (let p = 0; p < partitions; p++) service.operation(p as PartitionId, add(1), false);
+      written += 1;
+      service.tick();
+      if (tick % interval !== 0) continue;
+      const file = counters();
+      for (let p = 0; p < partitions; p++) {
+        expect(file[p]!, `partition ${p} at tick ${tick}`).toBeLessThanOrEqual(written);
+        expect(file[p]!, `partition ${p} at tick ${tick}`).toBeGreaterThanOrEqual(previousFile[p]!);
+        expect(file[p]!, `partition ${p} at tick ${tick}`).toBeGreaterThan(written - 2 * interval);
+      }
+      lagged ||= file.some((value) => value < written);
+      previousFile = file;
+    }
+    expect(lagged).toBe(true);
+    service.save();
+    expect(counters()).toEqual(new Array<number>(partitions).fill(written));
   });
 
   it("skips a store above the file limit with one log line, and keeps the last file it saved", () => {
