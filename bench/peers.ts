@@ -203,6 +203,7 @@ export class ShoalCluster extends ChildGroup {
     }
     for (let i = 0; i < this.size; i++) {
       const args = [...this.nodeArgs, "--import", "tsx", "src/cli/main.ts", "start", "--name", `n${i + 1}`];
+      args.push("--exit-with-parent");
       args.push("--listen", this.endpoints[i] as string, "--admin", this.admins[i] as string);
       args.push("--data", join(this.folder, `n${i + 1}`), "--join", this.endpoints.join(","));
       args.push(

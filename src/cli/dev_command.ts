@@ -116,6 +116,7 @@ async function runDev(flags: DevFlags): Promise<void> {
     mkdirSync(data, { recursive: true });
     const args = ["--name", name, "--listen", listen[i]!, "--admin", admin[i]!, "--data", data];
     args.push("--join", listen.join(","), "--expect", String(count), "--partitions", flags.partitions);
+    args.push("--exit-with-parent");
     return spawnMember(name, args, flags.verbose === true);
   });
   process.stdout.write(

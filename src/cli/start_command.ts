@@ -117,6 +117,7 @@ interface StartFlags {
   partitions: string;
   cluster: string;
   secretFile?: string;
+  exitWithParent?: boolean;
 }
 
 function optionsParse(flags: StartFlags): StartOptions {
@@ -157,10 +158,17 @@ export function registerStartCommand(
     .option("--partitions <p>", "partitions, fixed at bootstrap", "64")
     .option("--cluster <name>", "cluster name checked by the handshake", "shoal")
     .option("--secret-file <file>", "file holding the cluster's shared secret")
+    .option(
+      "--exit-with-parent",
+      "stop gracefully when the process that started this one ends (for tools that spawn members)",
+    )
     .action(async (flags: StartFlags) => {
       const logger = pinoLogger({ level: "info" });
       const running = await startMember(optionsParse(flags), await machineFactory(), logger);
+      let stopping = false;
       const onSignal = (signal: string): void => {
+        if (stopping) return;
+        stopping = true;
         logger.info("member.signal", { signal });
         running.shutdown().then(
           () => process.exit(0),
@@ -172,7 +180,26 @@ export function registerStartCommand(
       };
       process.once("SIGINT", () => onSignal("SIGINT"));
       process.once("SIGTERM", () => onSignal("SIGTERM"));
+      if (flags.exitWithParent === true) parentWatch(() => onSignal("parent-exit"));
     });
+}
+
+/** How often a member started with --exit-with-parent checks that its parent still lives. */
+const parentWatchIntervalMs = 500;
+
+/**
+ * Calls `gone` once this process's parent has ended. Node has no parent-death signal, but an
+ * orphan is re-parented (to init or a subreaper), so its parent pid changes. A tool killed hard
+ * (SIGKILL, a crash) would otherwise leave its members running and loading the machine.
+ */
+function parentWatch(gone: () => void): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    gone();
+  }, parentWatchIntervalMs);
+  timer.unref();
 }
 
 /** Resolves the CP machine of `src/structures/` (maps, atomic longs, fenced locks). */
