@@ -628,30 +628,23 @@ export class Member {
    * reads that became servable, snapshots.
    */
   private readyDurable(readies: readonly [RaftGroup, Ready][]): void {
-    const changed: [GroupId, HardState][] = [];
+    const changed: [RaftGroup, HardState][] = [];
     for (const [group, ready] of readies) {
       group.storage.append(ready.entries);
       const hard = ready.hardState;
       if (hard !== null && (hard.term !== group.persistedTerm || hard.vote !== group.persistedVote))
-        changed.push([group.group, hard]);
+        changed.push([group, hard]);
     }
     // Every term and vote change of the round in one table write and one fsync.
-    this.wal.saveHardStates(changed);
+    this.hardStatesSave(changed);
     for (const [group, ready] of readies) {
-      const hard = ready.hardState;
-      if (hard !== null) {
-        if (hard.term !== group.persistedTerm || hard.vote !== group.persistedVote) {
-          group.persistedTerm = hard.term;
-          group.persistedVote = hard.vote;
-          group.persistedCommit = hard.commit;
-        }
-        group.storage.setHardState(hard);
-      }
+      if (ready.hardState !== null) group.storage.setHardState(ready.hardState);
       group.node.advance(ready);
       this.clients.readsServe(group);
       this.snapshotMaybe(group);
     }
   }
+
 
   private readyApply(group: RaftGroup, ready: Ready): void {
     if (ready.softState !== null) {
@@ -701,6 +694,11 @@ export class Member {
       if (hard.commit > durable) continue;
       changed.push([group, hard]);
     }
+    this.hardStatesSave(changed);
+  }
+
+  /** Writes the hard states of `changed` in one table write, then records them as persisted. */
+  private hardStatesSave(changed: readonly (readonly [RaftGroup, HardState])[]): void {
     this.wal.saveHardStates(changed.map(([group, hard]) => [group.group, hard]));
     for (const [group, hard] of changed) {
       group.persistedTerm = hard.term;
