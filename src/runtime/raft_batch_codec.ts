@@ -37,6 +37,7 @@
 
 import { Packr } from "msgpackr";
 import { assert } from "../lib/assert.js";
+import { ByteReader, ByteWriter, CodecError, utf8Decode } from "../lib/byte_codec.js";
 import type { ConfChange, ConfigState, Entry, Message } from "../protocol/raft/index.js";
 import { groupIdMax, isPlainData } from "../protocol/wire/index.js";
 import type { GroupId, LogIndex, NodeId, Term } from "../types.js";
@@ -58,16 +59,10 @@ export const raftBatchLayout = 1;
 const encodeBufferBytesInitial = 64 * 1024;
 /** Strings up to this many bytes decode by hand when ASCII; longer ones go to TextDecoder. */
 const asciiFastBytesMax = 64;
-/**
- * Strings up to this many bytes are looked up among the last few decoded: node ids and replica
- * ids repeat in every frame, and one string instance per id spares allocations and lets Map
- * lookups and `===` compare a pointer.
- */
+/** Strings up to this many bytes are looked up among the last few decoded (stringRead). */
 const recentBytesMax = 24;
 /** How many recent strings the decoder keeps (bounded: a peer cannot grow it). */
 const recentCount = 8;
-/** The largest varint: 2^53 - 1 takes 8 bytes of 7 bits. */
-const varintBytesMax = 8;
 
 /** Message type codes: position + 1 in codec.ts's list. Part of the format: append only. */
 const messageTypes = raftMessageTypes;
@@ -97,8 +92,6 @@ const entryNormal = 1;
 const entryConfChange = 2;
 const changeTypes = ["add-learner", "promote", "remove"] as const satisfies readonly ConfChange["type"][];
 
-const textEncoder = new TextEncoder();
-const textDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, copyBuffers: true });
 
 /**
@@ -106,8 +99,7 @@ const packr = new Packr({ useRecords: false, mapsAsObjects: true, copyBuffers: t
  * returned view is valid until the next call; the wire codec copies it into the frame body.
  */
 export class RaftBatchEncoder {
-  private buffer = new Uint8Array(encodeBufferBytesInitial);
-  private position = 0;
+  private readonly writer = new ByteWriter(encodeBufferBytesInitial);
 
   /**
    * Encodes `batch`. Every message must be from `batch.from` and to one and the same member (a
@@ -115,58 +107,59 @@ export class RaftBatchEncoder {
    * both are bugs in this member, not input.
    */
   encode(batch: RaftBatch): Uint8Array {
-    this.position = 0;
+    const w = this.writer;
+    w.reset();
     const to = batch.messages[0]?.[1].to ?? "";
-    this.byte(raftBatchMagic);
-    this.byte(raftBatchLayout);
-    this.string(batch.from);
-    this.string(to);
-    this.string(batch.replica);
-    if (batch.hello === null) this.varint(0);
-    else this.bytes(packr.pack(batch.hello));
-    this.varint(batch.messages.length);
+    w.byte(raftBatchMagic);
+    w.byte(raftBatchLayout);
+    w.string(batch.from);
+    w.string(to);
+    w.string(batch.replica);
+    if (batch.hello === null) w.uint(0);
+    else w.bytes(packr.pack(batch.hello));
+    w.uint(batch.messages.length);
     for (const [group, message] of batch.messages) {
       assert(message.from === batch.from && message.to === to, "a raft batch goes from one member to one");
       if (group > groupIdMax) assert(false, `bad group ${group}`);
-      this.varint(group);
+      w.uint(group);
       this.message(message);
     }
-    return this.buffer.subarray(0, this.position);
+    return w.view();
   }
 
   private message(message: Message): void {
-    this.byte(typeCodes[message.type]);
-    this.varint(message.term);
+    this.writer.byte(typeCodes[message.type]);
+    this.writer.uint(message.term);
     switch (message.type) {
       case "pre-vote":
       case "vote":
-        this.varint(message.lastIndex);
-        this.varint(message.lastTerm);
-        this.boolean(message.transfer);
+        this.writer.uint(message.lastIndex);
+        this.writer.uint(message.lastTerm);
+        this.writer.boolean(message.transfer);
         return;
       case "pre-vote-response":
       case "vote-response":
-        this.boolean(message.reject);
+        this.writer.boolean(message.reject);
         return;
       case "append":
-        this.varint(message.prevIndex);
-        this.varint(message.prevTerm);
-        this.varint(message.commit);
-        this.varint(message.entries.length);
+        this.writer.uint(message.prevIndex);
+        this.writer.uint(message.prevTerm);
+        this.writer.uint(message.commit);
+        this.writer.uint(message.entries.length);
         for (const entry of message.entries) this.entry(entry);
         return;
       case "append-response":
-        this.boolean(message.reject);
-        this.varint(message.index);
-        this.varint(message.hintIndex);
-        this.varint(message.hintTerm);
+        this.writer.boolean(message.reject);
+        this.writer.uint(message.index);
+        this.writer.uint(message.hintIndex);
+        this.writer.uint(message.hintTerm);
         return;
       case "heartbeat":
-        this.varint(message.commit);
-        this.varint(message.context);
+        this.writer.uint(message.commit);
+        this.writer.uint(message.context);
         return;
       case "heartbeat-response":
-        this.varint(message.context);
+        this.writer.uint(message.context);
         return;
       default:
         this.messageRare(message);
@@ -176,31 +169,31 @@ export class RaftBatchEncoder {
   private messageRare(message: Message): void {
     switch (message.type) {
       case "snapshot":
-        this.varint(message.meta.index);
-        this.varint(message.meta.term);
+        this.writer.uint(message.meta.index);
+        this.writer.uint(message.meta.term);
         this.strings(message.meta.config.voters);
         this.strings(message.meta.config.learners);
         this.strings(message.meta.config.retired);
-        this.varint(message.offset);
-        this.bytes(message.chunk);
-        this.boolean(message.done);
+        this.writer.uint(message.offset);
+        this.writer.bytes(message.chunk);
+        this.writer.boolean(message.done);
         return;
       case "snapshot-response":
-        this.varint(message.index);
-        this.varint(message.offset);
+        this.writer.uint(message.index);
+        this.writer.uint(message.offset);
         return;
       case "timeout-now":
         return;
       case "propose":
-        this.varint(message.data.length);
-        for (const data of message.data) this.bytes(data);
+        this.writer.uint(message.data.length);
+        for (const data of message.data) this.writer.bytes(data);
         return;
       case "read-index":
-        this.string(message.requestId);
+        this.writer.string(message.requestId);
         return;
       case "read-index-response":
-        this.string(message.requestId);
-        this.varint(message.index);
+        this.writer.string(message.requestId);
+        this.writer.uint(message.index);
         return;
       default:
         assert(false, `message type ${message.type} has no binary form`);
@@ -209,89 +202,22 @@ export class RaftBatchEncoder {
 
   private entry(entry: Entry): void {
     if (entry.type === "normal") {
-      this.byte(entryNormal);
-      this.varint(entry.term);
-      this.varint(entry.index);
-      this.bytes(entry.data);
+      this.writer.byte(entryNormal);
+      this.writer.uint(entry.term);
+      this.writer.uint(entry.index);
+      this.writer.bytes(entry.data);
       return;
     }
-    this.byte(entryConfChange);
-    this.varint(entry.term);
-    this.varint(entry.index);
-    this.byte(changeTypes.indexOf(entry.change.type) + 1);
-    this.string(entry.change.node);
-  }
-
-  private reserve(bytes: number): void {
-    const needed = this.position + bytes;
-    if (needed <= this.buffer.byteLength) return;
-    let size = this.buffer.byteLength * 2;
-    while (size < needed) size *= 2;
-    const grown = new Uint8Array(size);
-    grown.set(this.buffer.subarray(0, this.position));
-    this.buffer = grown;
-  }
-
-  private byte(value: number): void {
-    this.reserve(1);
-    this.buffer[this.position++] = value;
-  }
-
-  private boolean(value: boolean): void {
-    this.byte(value ? 1 : 0);
-  }
-
-  private varint(value: number): void {
-    // The message is built only on failure: this runs for every number of every message.
-    if (!(Number.isSafeInteger(value) && value >= 0)) assert(false, `not a count: ${value}`);
-    this.reserve(varintBytesMax);
-    const buffer = this.buffer;
-    let rest = value;
-    // Above 2^31 bit operators would truncate: divide instead.
-    while (rest > 0x7fff_ffff) {
-      buffer[this.position++] = (rest % 0x80) | 0x80;
-      rest = Math.floor(rest / 0x80);
-    }
-    while (rest > 0x7f) {
-      buffer[this.position++] = (rest & 0x7f) | 0x80;
-      rest >>>= 7;
-    }
-    buffer[this.position++] = rest;
-  }
-
-  private bytes(value: Uint8Array): void {
-    this.varint(value.byteLength);
-    this.reserve(value.byteLength);
-    this.buffer.set(value, this.position);
-    this.position += value.byteLength;
+    this.writer.byte(entryConfChange);
+    this.writer.uint(entry.term);
+    this.writer.uint(entry.index);
+    this.writer.byte(changeTypes.indexOf(entry.change.type) + 1);
+    this.writer.string(entry.change.node);
   }
 
   private strings(values: readonly string[]): void {
-    this.varint(values.length);
-    for (const value of values) this.string(value);
-  }
-
-  /** ASCII by hand (node ids, request ids); anything else through TextEncoder. */
-  private string(value: string): void {
-    const length = value.length;
-    if (length < 0x80) {
-      this.reserve(1 + length);
-      const buffer = this.buffer;
-      const start = this.position + 1;
-      let i = 0;
-      for (; i < length; i++) {
-        const code = value.charCodeAt(i);
-        if (code >= 0x80) break;
-        buffer[start + i] = code;
-      }
-      if (i === length) {
-        buffer[this.position] = length;
-        this.position = start + length;
-        return;
-      }
-    }
-    const encoded = textEncoder.encode(value);
-    this.bytes(encoded);
+    this.writer.uint(values.length);
+    for (const value of values) this.writer.string(value);
   }
 }
 
@@ -327,36 +253,43 @@ export function raftBatchDecode(payload: unknown, self: NodeId): RaftBatch | nul
  * `to` is `self`. Its bytes are views of `payload` (see {@link raftBatchDecode}).
  */
 export function raftBatchDecodeBinary(payload: Uint8Array, self: NodeId): RaftBatch | null {
-  const reader = new Reader(payload);
+  try {
+    return batchRead(new ByteReader(payload), self);
+  } catch (error) {
+    if (error instanceof CodecError) return null; // Truncated or malformed: the peer's fault.
+    throw error;
+  }
+}
+
+/** Reads a binary batch; null (or a CodecError from the reader) when it is malformed. */
+function batchRead(reader: ByteReader, self: NodeId): RaftBatch | null {
   if (reader.byte() !== raftBatchMagic || reader.byte() !== raftBatchLayout) return null;
-  const from = reader.string();
-  const to = reader.string();
-  const replica = reader.string();
-  if (from === null || to === null || replica === null || from.length === 0) return null;
+  const from = stringRead(reader);
+  const to = stringRead(reader);
+  const replica = stringRead(reader);
+  if (from.length === 0) return null;
   const hello = helloDecode(reader);
   if (hello === undefined) return null;
-  const count = reader.varint();
+  const count = reader.uint();
   // Every message takes at least three bytes: a bound on the count before anything is allocated.
-  if (!reader.ok || count * 3 > reader.remaining()) return null;
+  if (count * 3 > reader.remaining) return null;
   if (count > 0 && to !== self) return null;
   const messages: [GroupId, Message][] = [];
   for (let i = 0; i < count; i++) {
-    const group = reader.varint();
+    const group = reader.uint();
     const message = messageDecode(reader, from as NodeId, self);
-    if (message === null || !reader.ok || group > groupIdMax) return null;
+    if (message === null || group > groupIdMax) return null;
     messages.push([group as GroupId, message]);
   }
-  if (!reader.ok || reader.remaining() !== 0) return null;
+  reader.expectDone();
   return { from: from as NodeId, replica, hello, messages };
 }
 
 /** The hello, null when absent, undefined when malformed. */
-function helloDecode(reader: Reader): Hello | null | undefined {
-  const length = reader.varint();
-  if (!reader.ok) return undefined;
+function helloDecode(reader: ByteReader): Hello | null | undefined {
+  const length = reader.uint();
   if (length === 0) return null;
   const bytes = reader.view(length);
-  if (bytes === null) return undefined;
   let value: unknown;
   try {
     value = packr.unpack(bytes);
@@ -366,40 +299,37 @@ function helloDecode(reader: Reader): Hello | null | undefined {
   return isPlainData(value, "decode") && helloValid(value) ? value : undefined;
 }
 
-function messageDecode(reader: Reader, from: NodeId, to: NodeId): Message | null {
+function messageDecode(reader: ByteReader, from: NodeId, to: NodeId): Message | null {
   const code = reader.byte();
-  const term = reader.varint() as Term;
+  const term = reader.uint() as Term;
   const type = messageTypes[code - 1];
-  if (type === undefined || !reader.ok) return null;
+  if (type === undefined) return null;
   switch (type) {
     case "pre-vote":
     case "vote": {
-      const lastIndex = reader.varint() as LogIndex;
-      const lastTerm = reader.varint() as Term;
-      const transfer = reader.boolean();
-      return transfer === null ? null : { type, from, to, term, lastIndex, lastTerm, transfer };
+      const lastIndex = reader.uint() as LogIndex;
+      const lastTerm = reader.uint() as Term;
+      return { type, from, to, term, lastIndex, lastTerm, transfer: reader.boolean() };
     }
     case "pre-vote-response":
     case "vote-response": {
-      const reject = reader.boolean();
-      return reject === null ? null : { type, from, to, term, reject };
+      return { type, from, to, term, reject: reader.boolean() };
     }
     case "append":
       return appendDecode(reader, from, to, term);
     case "append-response": {
       const reject = reader.boolean();
-      const index = reader.varint() as LogIndex;
-      const hintIndex = reader.varint() as LogIndex;
-      const hintTerm = reader.varint() as Term;
-      if (reject === null) return null;
+      const index = reader.uint() as LogIndex;
+      const hintIndex = reader.uint() as LogIndex;
+      const hintTerm = reader.uint() as Term;
       return { type, from, to, term, reject, index, hintIndex, hintTerm };
     }
     case "heartbeat": {
-      const commit = reader.varint() as LogIndex;
-      return { type, from, to, term, commit, context: reader.varint() };
+      const commit = reader.uint() as LogIndex;
+      return { type, from, to, term, commit, context: reader.uint() };
     }
     case "heartbeat-response":
-      return { type, from, to, term, context: reader.varint() };
+      return { type, from, to, term, context: reader.uint() };
     default:
       return messageRareDecode(type, reader, from, to, term);
   }
@@ -407,7 +337,7 @@ function messageDecode(reader: Reader, from: NodeId, to: NodeId): Message | null
 
 function messageRareDecode(
   type: Message["type"],
-  reader: Reader,
+  reader: ByteReader,
   from: NodeId,
   to: NodeId,
   term: Term,
@@ -416,43 +346,38 @@ function messageRareDecode(
     case "snapshot":
       return snapshotDecode(reader, from, to, term);
     case "snapshot-response": {
-      const index = reader.varint() as LogIndex;
-      return { type, from, to, term, index, offset: reader.varint() };
+      const index = reader.uint() as LogIndex;
+      return { type, from, to, term, index, offset: reader.uint() };
     }
     case "timeout-now":
       return { type, from, to, term };
     case "propose": {
-      const count = reader.varint();
-      if (!reader.ok || count > reader.remaining()) return null;
+      const count = reader.uint();
+      if (count > reader.remaining) return null;
       const data: Uint8Array[] = [];
-      for (let i = 0; i < count; i++) {
-        const bytes = reader.lengthPrefixed();
-        if (bytes === null) return null;
-        data.push(bytes);
-      }
+      for (let i = 0; i < count; i++) data.push(reader.lengthPrefixedView());
       return { type, from, to, term, data };
     }
     case "read-index": {
-      const requestId = reader.string();
-      return requestId === null ? null : { type, from, to, term, requestId };
+      return { type, from, to, term, requestId: stringRead(reader) };
     }
     case "read-index-response": {
-      const requestId = reader.string();
-      const index = reader.varint() as LogIndex;
-      return requestId === null ? null : { type, from, to, term, requestId, index };
+      const requestId = stringRead(reader);
+      const index = reader.uint() as LogIndex;
+      return { type, from, to, term, requestId, index };
     }
     default:
       return null;
   }
 }
 
-function appendDecode(reader: Reader, from: NodeId, to: NodeId, term: Term): Message | null {
-  const prevIndex = reader.varint() as LogIndex;
-  const prevTerm = reader.varint() as Term;
-  const commit = reader.varint() as LogIndex;
-  const count = reader.varint();
+function appendDecode(reader: ByteReader, from: NodeId, to: NodeId, term: Term): Message | null {
+  const prevIndex = reader.uint() as LogIndex;
+  const prevTerm = reader.uint() as Term;
+  const commit = reader.uint() as LogIndex;
+  const count = reader.uint();
   // An entry takes at least four bytes.
-  if (!reader.ok || count * 4 > reader.remaining()) return null;
+  if (count * 4 > reader.remaining) return null;
   const entries: Entry[] = [];
   for (let i = 0; i < count; i++) {
     const entry = entryDecode(reader);
@@ -462,153 +387,74 @@ function appendDecode(reader: Reader, from: NodeId, to: NodeId, term: Term): Mes
   return { type: "append", from, to, term, prevIndex, prevTerm, entries, commit };
 }
 
-function entryDecode(reader: Reader): Entry | null {
+function entryDecode(reader: ByteReader): Entry | null {
   const type = reader.byte();
-  const term = reader.varint() as Term;
-  const index = reader.varint() as LogIndex;
+  const term = reader.uint() as Term;
+  const index = reader.uint() as LogIndex;
   if (type === entryNormal) {
-    const data = reader.lengthPrefixed();
-    return data === null ? null : { type: "normal", term, index, data };
+    return { type: "normal", term, index, data: reader.lengthPrefixedView() };
   }
   if (type !== entryConfChange) return null;
   const changeType = changeTypes[reader.byte() - 1];
-  const node = reader.string();
-  if (changeType === undefined || node === null || node.length === 0) return null;
+  const node = stringRead(reader);
+  if (changeType === undefined || node.length === 0) return null;
   return { type: "conf-change", term, index, change: { type: changeType, node: node as NodeId } };
 }
 
-function snapshotDecode(reader: Reader, from: NodeId, to: NodeId, term: Term): Message | null {
-  const index = reader.varint() as LogIndex;
-  const metaTerm = reader.varint() as Term;
+function snapshotDecode(reader: ByteReader, from: NodeId, to: NodeId, term: Term): Message | null {
+  const index = reader.uint() as LogIndex;
+  const metaTerm = reader.uint() as Term;
   const voters = nodeIdsDecode(reader);
   const learners = nodeIdsDecode(reader);
   const retired = nodeIdsDecode(reader);
-  const offset = reader.varint();
-  const chunk = reader.lengthPrefixed();
+  const offset = reader.uint();
+  const chunk = reader.lengthPrefixedView();
   const done = reader.boolean();
-  if (voters === null || learners === null || retired === null || chunk === null || done === null)
-    return null;
+  if (voters === null || learners === null || retired === null) return null;
   const config: ConfigState = { voters, learners, retired };
   return { type: "snapshot", from, to, term, meta: { index, term: metaTerm, config }, offset, chunk, done };
 }
 
-function nodeIdsDecode(reader: Reader): NodeId[] | null {
-  const count = reader.varint();
-  if (!reader.ok || count > reader.remaining()) return null;
+function nodeIdsDecode(reader: ByteReader): NodeId[] | null {
+  const count = reader.uint();
+  if (count > reader.remaining) return null;
   const ids: NodeId[] = [];
   for (let i = 0; i < count; i++) {
-    const id = reader.string();
-    if (id === null || id.length === 0) return null;
+    const id = stringRead(reader);
+    if (id.length === 0) return null;
     ids.push(id as NodeId);
   }
   return ids;
 }
 
 /**
- * Reads a payload front to back. A failed read clears `ok` and returns 0 (numbers) or null (strings
- * and bytes); callers check `ok` or the null before trusting what they read.
+ * A string field. Short ones are looked up among the last few decoded first: node ids and replica
+ * ids repeat in every frame, and one string instance per id spares allocations and lets Map lookups
+ * and `===` compare a pointer.
  */
-class Reader {
-  private readonly source: Uint8Array;
-  private position = 0;
-  ok = true;
+function stringRead(reader: ByteReader): string {
+  const bytes = reader.lengthPrefixedView();
+  if (bytes.byteLength > recentBytesMax) return textOf(bytes);
+  const known = recentStrings.find(bytes);
+  if (known !== null) return known;
+  const text = textOf(bytes);
+  recentStrings.add(bytes, text);
+  return text;
+}
 
-  constructor(source: Uint8Array) {
-    // A plain Uint8Array view, so that the bytes handed out are plain Uint8Arrays, not Buffers.
-    this.source =
-      Object.getPrototypeOf(source) === Uint8Array.prototype
-        ? source
-        : new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
-  }
-
-  remaining(): number {
-    return this.source.byteLength - this.position;
-  }
-
-  private fail(): 0 {
-    this.ok = false;
-    this.position = this.source.byteLength;
-    return 0;
-  }
-
-  byte(): number {
-    if (this.position >= this.source.byteLength) return this.fail();
-    return this.source[this.position++]!;
-  }
-
-  boolean(): boolean | null {
-    const value = this.byte();
-    if (value > 1) this.fail();
-    return this.ok ? value === 1 : null;
-  }
-
-  /** A minimal LEB128 varint up to 2^53 - 1. */
-  varint(): number {
-    const source = this.source;
-    let value = 0;
-    let scale = 1;
-    for (let i = 0; i < varintBytesMax; i++) {
-      if (this.position >= source.byteLength) return this.fail();
-      const byte = source[this.position++]!;
-      value += (byte & 0x7f) * scale;
-      if (byte < 0x80) {
-        // A zero last byte after the first is an overlong form: one value, one encoding.
-        if (byte === 0 && i > 0) return this.fail();
-        return value <= Number.MAX_SAFE_INTEGER ? value : this.fail();
-      }
-      scale *= 0x80;
+/** ASCII by hand (ids); anything else through the strict UTF-8 decoder. */
+function textOf(bytes: Uint8Array): string {
+  if (bytes.byteLength <= asciiFastBytesMax) {
+    let out = "";
+    let i = 0;
+    for (; i < bytes.byteLength; i++) {
+      const code = bytes[i]!;
+      if (code >= 0x80) break;
+      out += String.fromCharCode(code);
     }
-    return this.fail();
+    if (i === bytes.byteLength) return out;
   }
-
-  /** `length` bytes as a view of the source, or null past the end. */
-  view(length: number): Uint8Array | null {
-    if (!this.ok || length > this.remaining()) {
-      this.fail();
-      return null;
-    }
-    const start = this.position;
-    this.position += length;
-    return this.source.subarray(start, start + length);
-  }
-
-  /** Length-prefixed bytes, as a view of the source. */
-  lengthPrefixed(): Uint8Array | null {
-    return this.view(this.varint());
-  }
-
-  /** A length-prefixed UTF-8 string; null on bad UTF-8 or past the end. */
-  string(): string | null {
-    const bytes = this.view(this.varint());
-    if (bytes === null) return null;
-    if (bytes.byteLength <= recentBytesMax) {
-      const known = recentStrings.find(bytes);
-      if (known !== null) return known;
-      const text = this.text(bytes);
-      if (text !== null) recentStrings.add(bytes, text);
-      return text;
-    }
-    return this.text(bytes);
-  }
-
-  private text(bytes: Uint8Array): string | null {
-    if (bytes.byteLength <= asciiFastBytesMax) {
-      let out = "";
-      let i = 0;
-      for (; i < bytes.byteLength; i++) {
-        const code = bytes[i]!;
-        if (code >= 0x80) break;
-        out += String.fromCharCode(code);
-      }
-      if (i === bytes.byteLength) return out;
-    }
-    try {
-      return textDecoder.decode(bytes);
-    } catch {
-      this.fail();
-      return null;
-    }
-  }
+  return utf8Decode(bytes);
 }
 
 /** The last few short strings decoded, with their bytes: a round-robin cache of fixed size. */
