@@ -2,6 +2,7 @@
 // still input: every field is checked for type and against the limits (limits.ts) before anything
 // reaches Raft or a machine. A bad request gets a typed error back; it never costs the member more.
 
+import { isRecord } from "../protocol/wire/index.js";
 import type { ClientRequest } from "../protocol/client/messages.js";
 import type { Limits } from "../limits.js";
 
@@ -18,12 +19,6 @@ export type ClientRequestCheck =
 const encoder = new TextEncoder();
 
 type Fields = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Fields {
-  return (
-    typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
-  );
-}
 
 function isInteger(value: unknown): value is number {
   return typeof value === "number" && Number.isSafeInteger(value);

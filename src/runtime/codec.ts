@@ -6,6 +6,7 @@
 
 import { Packr } from "msgpackr";
 import { assert } from "../lib/assert.js";
+import { isCount, isRecord } from "../protocol/wire/index.js";
 import type { Operation } from "../protocol/client/operations.js";
 import type { PartitionTable } from "../protocol/placement/index.js";
 import type { ConfChange, ConfigState, Entry, Message } from "../protocol/raft/index.js";
@@ -163,16 +164,6 @@ export const raftMessageTypes = [
 ] as const satisfies readonly Message["type"][];
 
 const messageTypes = new Set<string>(raftMessageTypes);
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return (
-    typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
-  );
-}
-
-function isCount(value: unknown): value is number {
-  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
-}
 
 /**
  * Checks the envelope of a Raft message from a peer: a known type, ids, and a term. The peer passed

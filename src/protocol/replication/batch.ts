@@ -4,6 +4,7 @@
 // with the partition count. This file checks the shape of what a peer sent, entry by entry: a
 // malformed entry is counted and skipped, the valid ones are kept, and nothing here throws.
 
+import { isCount, isRecord } from "../wire/plain_data.js";
 import type { ReplicationMessage } from "./messages.js";
 
 /** One partition's replication message inside a batch: `[partition, message]`. */
@@ -53,16 +54,6 @@ export function replicationBatchParse(payload: unknown): ReplicationBatchParsed 
     }
   }
   return { entries, malformed };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return (
-    typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
-  );
-}
-
-function isCount(value: unknown): value is number {
-  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
 }
 
 function entriesValid(value: unknown): boolean {

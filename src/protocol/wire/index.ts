@@ -20,7 +20,7 @@ export {
   messageKinds,
   wireVersion,
 } from "./message.js";
-export { isPlainData, payloadDepthMax, plainDataProblem } from "./plain_data.js";
+export { isCount, isPlainData, isRecord, payloadDepthMax, plainDataProblem } from "./plain_data.js";
 export type { BadFrameReason, DecodeResult, EncodeResult, HeaderResult, WireCodecConfig } from "./codec.js";
 export type {
   GroupRule,

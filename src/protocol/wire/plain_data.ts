@@ -89,3 +89,15 @@ function objectProblem(value: object, mode: PlainDataMode, depth: number): strin
   }
   return null;
 }
+
+/** Whether a decoded value is a map (an object that is neither an array nor bytes). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return (
+    typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
+  );
+}
+
+/** Whether a decoded value is a count: a non-negative safe integer. */
+export function isCount(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
