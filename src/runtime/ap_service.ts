@@ -40,6 +40,7 @@ import {
 } from "./ap_persist.js";
 import type { WireMessage } from "../protocol/wire/index.js";
 import { apApply, apRead } from "../structures/ap_structures.js";
+import { sendInHalves } from "./send_in_halves.js";
 import type { MachineResult } from "../structures/machine.js";
 import type { Address, GroupId, NodeId, PartitionId, ReplicaId } from "../types.js";
 
@@ -355,16 +356,10 @@ export class ApService {
 
   /** Sends one batch, split in halves only if it exceeds a frame; a lone entry too large is dropped. */
   private batchSend(to: Address, entries: ReplicationBatch): void {
-    if (this.host.frameSend(to, { version: 1, kind: "crdt-batch", payload: entries })) return;
-    if (entries.length < 2) {
-      this.host.environment.logger.warn("ap.message_too_large", { to, partition: entries[0]?.[0] ?? -1 });
-      return;
-    }
-    const half = Math.ceil(entries.length / 2);
-    this.batchSend(to, entries.slice(0, half));
-    this.batchSend(to, entries.slice(half));
+    sendInHalves(
+      entries,
+      (part) => this.host.frameSend(to, { version: 1, kind: "crdt-batch", payload: part }),
+      ([partition]) => this.host.environment.logger.warn("ap.message_too_large", { to, partition }),
+    );
   }
 }
-
-/** Checks the shape of a replication message from a peer (kept here for existing importers). */
-export { replicationMessageValid };

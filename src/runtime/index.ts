@@ -1,7 +1,7 @@
 // The public face of the member runtime: the multi-Raft host that wires the pure cores to an
 // Environment. See README.md for the tick loop, formation, durability and the client protocol.
 
-export { ApService, memberReplicatorConfig, replicationMessageValid } from "./ap_service.js";
+export { ApService, memberReplicatorConfig } from "./ap_service.js";
 export { ClientService } from "./client_service.js";
 export { clientRequestCheck } from "./client_request.js";
 export { clusterConfigBuild, configGroupVoters, configGroupVotersMax, Formation } from "./formation.js";

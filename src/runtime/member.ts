@@ -49,6 +49,7 @@ import { type LeaderWatch, leaderWatchAttach } from "./leader_watch.js";
 import type { MemberOptions, MemberStats } from "./member_options.js";
 import { RaftBatchEncoder, raftBatchDecode } from "./raft_batch_codec.js";
 import { RaftGroup } from "./raft_group.js";
+import { sendInHalves } from "./send_in_halves.js";
 import { type MemberStatus, memberStatusOf } from "./status.js";
 import { SwimDriver } from "./swim_driver.js";
 
@@ -645,7 +646,6 @@ export class Member {
     }
   }
 
-
   private readyApply(group: RaftGroup, ready: Ready): void {
     if (ready.softState !== null) {
       group.leader = ready.softState.leader;
@@ -731,14 +731,25 @@ export class Member {
     this.outbox.clear();
   }
 
+  /** One raft-batch frame to `to`, split in halves only if it exceeds a frame. */
   private batchSend(to: Address, messages: readonly [GroupId, Message][]): void {
-    const batch: RaftBatch = { from: this.nodeId, replica: this.ap.replicaId, hello: null, messages };
-    const payload = this.batchEncoder.encode(batch);
-    const sent = this.frameSend(to, { version: 1, kind: "raft-batch", payload });
-    if (sent || messages.length < 2) return;
-    const half = Math.ceil(messages.length / 2);
-    this.batchSend(to, messages.slice(0, half));
-    this.batchSend(to, messages.slice(half));
+    sendInHalves(
+      messages,
+      (part) => {
+        const batch: RaftBatch = {
+          from: this.nodeId,
+          replica: this.ap.replicaId,
+          hello: null,
+          messages: part,
+        };
+        return this.frameSend(to, {
+          version: 1,
+          kind: "raft-batch",
+          payload: this.batchEncoder.encode(batch),
+        });
+      },
+      ([group, message]) => this.logger.warn("member.message_too_large", { to, group, type: message.type }),
+    );
   }
 
   /** Encodes and sends one frame; false only when it is too large for a frame. */

@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { limitsDefault } from "../../src/limits.js";
 import type { Entry } from "../../src/protocol/raft/index.js";
-import { replicationMessageValid } from "../../src/runtime/ap_service.js";
+import { replicationMessageValid } from "../../src/protocol/replication/index.js";
 import { clientRequestCheck } from "../../src/runtime/client_request.js";
 import { entryFromWal, entryToWal, raftBatchValid, raftMessageValid } from "../../src/runtime/codec.js";
 import type { LogIndex, NodeId, Term } from "../../src/types.js";
