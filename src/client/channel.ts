@@ -66,7 +66,7 @@ interface Waiter {
   readonly resolve: (response: ClientResponse | null) => void;
   readonly reject: (error: unknown) => void;
   readonly deadlineMs: number;
-  /** Whether its request left in a frame (and counts in its member's in-flight count). */
+  /** Whether its request left in a frame and counts in its member's in-flight count (hold only). */
   sent: boolean;
 }
 
@@ -242,6 +242,8 @@ export class Channel {
     }
     if (sent === "queued") {
       this.framesSentCount += 1;
+      // In-flight counts serve the hold alone: without it, no lookup per request.
+      if (this.holdMs === 0) return;
       let count = 0;
       for (const request of requests) {
         const waiter = this.waiters.get(request.requestId);
@@ -260,7 +262,7 @@ export class Channel {
     const waiter = this.waiters.get(requestId);
     if (waiter === undefined) return;
     this.forget(requestId, waiter);
-    if (response !== null) this.answeredSinceFlush.add(waiter.to);
+    if (response !== null && this.holdMs > 0) this.answeredSinceFlush.add(waiter.to);
     waiter.resolve(response);
   }
 
