@@ -9,7 +9,7 @@
 // Settings: PARTITIONS=n (Shoal partitions, default 16), CPU_PROF_DIR=dir (each member's V8 CPU
 // profile, start-up included), MEMBER_NODE_ARGS="--flag ..." (node flags for every member).
 
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { EtcdCluster, RedisServer, ShoalCluster, stopAllChildren } from "../bench/peers.js";
 import { etcdClient, etcdReady, redisClient, redisReady } from "../bench/targets.js";
 import { connect } from "../src/index.js";
@@ -29,8 +29,43 @@ function syscalls(pid: number): { reads: number; writes: number } {
 
 /** Clock ticks of user plus system time of one process (USER_HZ is 100 on Linux). */
 function cpuTicks(pid: number): number {
+  const { user, system } = cpuTicksSplit(pid);
+  return user + system;
+}
+
+/** Clock ticks of user and of system (kernel) time of one process, all its threads. */
+function cpuTicksSplit(pid: number): { user: number; system: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return Number(fields[11]) + Number(fields[12]);
+  return { user: Number(fields[11]), system: Number(fields[12]) };
+}
+
+/**
+ * Context switches of every thread of one process so far (voluntary: it waited, for a read, a
+ * lock or the event loop; involuntary: the scheduler took the CPU away). On a 2-core machine
+ * running four busy processes each switch also costs the caches, so fewer is faster.
+ */
+function switches(pid: number): number {
+  let total = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${pid}/task/${task}/status`, "utf8");
+    } catch {
+      continue; // The thread ended between the listing and the read.
+    }
+    for (const match of status.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)$/gm))
+      total += Number(match[1]);
+  }
+  return total;
+}
+
+/**
+ * Clock ticks the hypervisor gave the machine's CPUs to someone else (steal), and all ticks, so far:
+ * a run with much steal ran on a slower machine than its neighbours, whatever its code.
+ */
+function machineTicks(): { steal: number; all: number } {
+  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return { steal: fields[7] ?? 0, all: fields.slice(0, 8).reduce((a, b) => a + b, 0) };
 }
 
 interface MemberCounters {
@@ -149,19 +184,39 @@ async function main(): Promise<void> {
     };
     await run(limits.warmupMs);
     const pids = subject.pids;
-    const before = { cpu: pids.map(cpuTicks), io: pids.map(syscalls), stats: await subject.counters() };
+    const before = {
+      cpu: pids.map(cpuTicks),
+      split: pids.map(cpuTicksSplit),
+      switches: pids.map(switches),
+      io: pids.map(syscalls),
+      stats: await subject.counters(),
+      machine: machineTicks(),
+    };
     const startMs = performance.now();
     const clientBefore = process.cpuUsage();
+    const clientSwitchesBefore = switches(process.pid);
     const operations = await run(durationMs);
     const clientCpu = process.cpuUsage(clientBefore);
+    const clientSwitches = switches(process.pid) - clientSwitchesBefore;
     const seconds = (performance.now() - startMs) / 1_000;
-    const after = { cpu: pids.map(cpuTicks), io: pids.map(syscalls), stats: await subject.counters() };
+    const after = {
+      cpu: pids.map(cpuTicks),
+      split: pids.map(cpuTicksSplit),
+      switches: pids.map(switches),
+      io: pids.map(syscalls),
+      stats: await subject.counters(),
+      machine: machineTicks(),
+    };
+    const stealShare =
+      (after.machine.steal - before.machine.steal) / Math.max(1, after.machine.all - before.machine.all);
     const ticks = after.cpu.map((value, i) => value - before.cpu[i]!);
     const cpuUs = (ticks.reduce((a, b) => a + b, 0) * 10_000) / operations;
     console.log(
       `${kind} c=${concurrency}: ${Math.round(operations / seconds)} ops/s over ${seconds.toFixed(1)} s; ` +
         `server CPU ${ticks.map((t) => (t / 100).toFixed(2)).join(" + ")} s = ${Math.round(cpuUs)} µs per operation; ` +
-        `client CPU ${Math.round((clientCpu.user + clientCpu.system) / operations)} µs per operation`,
+        `client CPU ${Math.round((clientCpu.user + clientCpu.system) / operations)} µs per operation ` +
+        `(switches ${(clientSwitches / operations).toFixed(3)}); ` +
+        `machine steal ${(stealShare * 100).toFixed(1)}%`,
     );
     for (const [i, pid] of pids.entries()) {
       const reads = after.io[i]!.reads - before.io[i]!.reads;
@@ -171,7 +226,9 @@ async function main(): Promise<void> {
       const per = (key: keyof MemberCounters): string =>
         stats === undefined || was === undefined ? "-" : ((stats[key] - was[key]) / operations).toFixed(3);
       console.log(
-        `  server ${i + 1} (pid ${pid}) per operation: CPU ${Math.round((ticks[i]! * 10_000) / operations)} µs, ` +
+        `  server ${i + 1} (pid ${pid}) per operation: CPU ${Math.round((ticks[i]! * 10_000) / operations)} µs ` +
+          `(system ${Math.round(((after.split[i]!.system - before.split[i]!.system) * 10_000) / operations)}), ` +
+          `switches ${((after.switches[i]! - before.switches[i]!) / operations).toFixed(3)}, ` +
           `read calls ${(reads / operations).toFixed(3)}, write calls ${(writes / operations).toFixed(3)}` +
           (stats === undefined
             ? ""
