@@ -90,6 +90,14 @@ export interface RaftTraffic {
   readonly rest: Tally;
   /** Wall time of this measurement. */
   readonly wallMs: number;
+  /** CPU time (user + system) of this process during the write window: members, clients, simulator. */
+  readonly writeCpuUs: number;
+  /** The members' counters over the write window, summed: passes, frames, WAL syncs. */
+  readonly writeStats: {
+    readonly passes: number;
+    readonly framesReceived: number;
+    readonly walSyncs: number;
+  };
 }
 
 /** What one Raft traffic measurement runs. */
@@ -102,6 +110,13 @@ export interface RaftTrafficOptions {
   readonly clients?: number;
   /** Jittered delays that reorder frames on a link (the simulator's fault-free default); default off. */
   readonly reorder?: boolean;
+  /** Partitions, one Raft group each (default 1). */
+  readonly partitions?: number;
+  /**
+   * Whether the tap decodes every raft-batch to count its messages and entries (default true);
+   * off when the run measures CPU, which that decoding would inflate.
+   */
+  readonly raftContent?: boolean;
 }
 
 /**
@@ -111,14 +126,14 @@ export interface RaftTrafficOptions {
  */
 export const simFifoLinks = { ...linkFaultsNone(), delayMsMean: 0 };
 
-function memberOptions(name: string, names: readonly string[]): MemberOptions {
+function memberOptions(name: string, names: readonly string[], partitions: number): MemberOptions {
   const base = memberOptionsDefault(nodeId(name), createCpMachine);
   return {
     ...base,
     clusterName: "bench-sim",
     join: names.map((n) => n as Address),
     expect: names.length,
-    partitionCount: 1,
+    partitionCount: partitions,
     replicaCountMax: names.length,
     wal: { ...base.wal, segmentBytes: 4 * 1024 * 1024, recordPayloadBytesMax: 1024 * 1024 },
   };
@@ -154,14 +169,18 @@ class Tap {
   raft = raftContentNew();
   private readonly codec = new WireCodec({ frameBytesMax: 64 * 1024 * 1024 });
 
-  constructor(cluster: SimCluster<Process>, isClient: (name: string) => boolean) {
+  constructor(
+    cluster: SimCluster<Process>,
+    isClient: (name: string) => boolean,
+    private readonly decodeRaft: boolean,
+  ) {
     const network = cluster.network;
     const send = network.send.bind(network);
     network.send = (from: string, to: string, frame: Uint8Array): void => {
       const header = peekEnvelope(frame);
       const kind = header.kind === "ok" ? header.messageKind : "bad-frame";
       tallyAdd(isClient(from) || isClient(to) ? this.clients : this.members, kind, frame.byteLength);
-      if (kind === "raft-batch") this.raftBatch(to, frame);
+      if (kind === "raft-batch" && this.decodeRaft) this.raftBatch(to, frame);
       send(from, to, frame);
     };
   }
@@ -180,6 +199,8 @@ class Tap {
     for (const [group, message] of batch.messages) {
       this.raft.byType[message.type] = (this.raft.byType[message.type] ?? 0) + 1;
       if (message.type !== "append") continue;
+      if (message.entries.length === 0)
+        this.raft.byType["append (empty)"] = (this.raft.byType["append (empty)"] ?? 0) + 1;
       this.raft.entriesSent += message.entries.length;
       for (const entry of message.entries)
         this.raft.entriesDistinct.add(`${to}/${group}/${entry.index}/${entry.term}`);
@@ -229,10 +250,10 @@ export function measureRaftTraffic(options: RaftTrafficOptions): RaftTraffic {
     trace: new Trace(),
     linkFaults: options.reorder === true ? linkFaultsNone() : simFifoLinks,
   });
-  const tap = new Tap(cluster, (name) => clientNames.includes(name));
+  const tap = new Tap(cluster, (name) => clientNames.includes(name), options.raftContent ?? true);
   for (const name of names) {
     cluster.addNode(name, (environment) => {
-      const member = new Member(environment, memberOptions(name, names));
+      const member = new Member(environment, memberOptions(name, names, options.partitions ?? 1));
       member.start();
       return member;
     });
@@ -250,7 +271,17 @@ export function measureRaftTraffic(options: RaftTrafficOptions): RaftTraffic {
   const rest = tap.members;
   tap.reset();
   const writeStart = cluster.scheduler.nowMs;
+  const members = names.map((name) => cluster.process(name) as Member);
+  const statsSum = () => ({
+    passes: members.reduce((sum, m) => sum + m.stats.passes, 0),
+    framesReceived: members.reduce((sum, m) => sum + m.stats.framesReceived, 0),
+    walSyncs: members.reduce((sum, m) => sum + m.stats.walSyncs, 0),
+  });
+  const statsBefore = statsSum();
+  const cpuBefore = process.cpuUsage();
   const outcomes = writeLoad(cluster, clients, options);
+  const cpu = process.cpuUsage(cpuBefore);
+  const statsAfter = statsSum();
   cluster.scheduler.runFor(simLimits.tailMs);
   const writeWindowMs = cluster.scheduler.nowMs - writeStart;
   const committed = outcomes.filter((o) => o.kind === "ok").length;
@@ -272,6 +303,12 @@ export function measureRaftTraffic(options: RaftTrafficOptions): RaftTraffic {
     restWindowMs: simLimits.restMs,
     rest,
     wallMs: performance.now() - wallStart,
+    writeCpuUs: cpu.user + cpu.system,
+    writeStats: {
+      passes: statsAfter.passes - statsBefore.passes,
+      framesReceived: statsAfter.framesReceived - statsBefore.framesReceived,
+      walSyncs: statsAfter.walSyncs - statsBefore.walSyncs,
+    },
   };
 }
 

@@ -96,7 +96,8 @@ export function memberOptionsDefault(nodeId: NodeId, machineFactory: CpMachineFa
     partitionCount: partitionCountDefault,
     replicaCountMax: 3,
     tickMs: 50,
-    raft: { ...raft, electionTimeoutTicks: 10, heartbeatIntervalTicks: 2 },
+    // Lazy commit broadcast: clients are answered and reads served by leaders alone (config.ts).
+    raft: { ...raft, electionTimeoutTicks: 10, heartbeatIntervalTicks: 2, commitBroadcast: "lazy" },
     sessions: sessionConfigDefault(),
     machineFactory,
     snapshotEntries: 10_000,

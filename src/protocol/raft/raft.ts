@@ -381,9 +381,8 @@ export class RaftNode {
     ) {
       this.recordVote(this.id, true);
     }
-    if (this.role === "leader") {
-      const moved = this.replication.selfPersisted(this.log.persistedLastIndex());
-      if (moved && this.maybeCommit()) this.replication.broadcastAppend();
+    if (this.role === "leader" && this.replication.selfPersisted(this.log.persistedLastIndex())) {
+      if (this.maybeCommit()) this.commitBroadcast();
     }
   }
 
@@ -841,8 +840,8 @@ export class RaftNode {
     progress: Progress,
   ): void {
     if (this.replication.appendResponse(message, progress) !== "matched") return;
-    if (this.maybeCommit()) this.replication.broadcastAppend();
-    else this.replication.sendAppendsTo(message.from);
+    if (this.maybeCommit()) this.commitBroadcast();
+    this.replication.sendAppendsTo(message.from);
     if (message.from === this.leadTransferee && progress.match === this.log.lastIndex()) {
       this.send({ type: "timeout-now", to: message.from });
     }
@@ -883,6 +882,14 @@ export class RaftNode {
 
   private committedInCurrentTerm(): boolean {
     return this.log.term(this.log.committed) === this.term;
+  }
+
+  /**
+   * The commit index moved: eager mode tells every follower now (an empty append where it lacks
+   * no entry); lazy mode lets it ride on the next append with entries or heartbeat (config.ts).
+   */
+  private commitBroadcast(): void {
+    if (this.config.commitBroadcast === "eager") this.replication.broadcastAppend();
   }
 
   private maybeCommit(): boolean {

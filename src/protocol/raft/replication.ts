@@ -108,7 +108,9 @@ export class Replication {
   flush(isLeader: boolean): void {
     if (this.appendPending) {
       this.appendPending = false;
-      if (isLeader) this.broadcastAppend();
+      // New entries to send. A follower already sent all of them (pipelined) gets an empty append
+      // only in eager commit broadcast, where empty appends carry the commit index (config.ts).
+      if (isLeader) this.broadcastAppend(this.host.config.commitBroadcast === "eager");
     }
     if (this.readRoundPending) {
       this.readRoundPending = false;
@@ -226,12 +228,18 @@ export class Replication {
     while (this.sendAppend(to, false)) {}
   }
 
-  /** Sends every follower what it lacks, pipelined in the replicate state (or an empty append). */
-  broadcastAppend(): void {
+  /**
+   * Sends every follower what it lacks, pipelined in the replicate state; a follower that lacks
+   * nothing gets an empty append (carrying the commit index) only if `sendIfEmpty`.
+   */
+  broadcastAppend(sendIfEmpty = true): void {
     for (const id of this.progress.keys()) {
       if (id === this.host.id) continue;
       // Pipeline in the replicate state until the log is sent or the in-flight window is full.
-      for (let sent = this.sendAppend(id); sent && this.progress.get(id)?.state === "replicate"; ) {
+      for (
+        let sent = this.sendAppend(id, sendIfEmpty);
+        sent && this.progress.get(id)?.state === "replicate";
+      ) {
         sent = this.sendAppend(id, false);
       }
     }
