@@ -184,14 +184,16 @@ async function main(): Promise<void> {
     };
     await run(limits.warmupMs);
     const pids = subject.pids;
-    const before = {
+    /** Every counter read from /proc and the members, at one moment. */
+    const snapshot = async () => ({
       cpu: pids.map(cpuTicks),
       split: pids.map(cpuTicksSplit),
       switches: pids.map(switches),
       io: pids.map(syscalls),
       stats: await subject.counters(),
       machine: machineTicks(),
-    };
+    });
+    const before = await snapshot();
     const startMs = performance.now();
     const clientBefore = process.cpuUsage();
     const clientSwitchesBefore = switches(process.pid);
@@ -199,14 +201,7 @@ async function main(): Promise<void> {
     const clientCpu = process.cpuUsage(clientBefore);
     const clientSwitches = switches(process.pid) - clientSwitchesBefore;
     const seconds = (performance.now() - startMs) / 1_000;
-    const after = {
-      cpu: pids.map(cpuTicks),
-      split: pids.map(cpuTicksSplit),
-      switches: pids.map(switches),
-      io: pids.map(syscalls),
-      stats: await subject.counters(),
-      machine: machineTicks(),
-    };
+    const after = await snapshot();
     const stealShare =
       (after.machine.steal - before.machine.steal) / Math.max(1, after.machine.all - before.machine.all);
     const ticks = after.cpu.map((value, i) => value - before.cpu[i]!);
