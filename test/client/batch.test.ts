@@ -28,7 +28,7 @@ import { clientPayloadCheck } from "../../src/runtime/client_request.js";
 import { apSessionsMax, type ClientHost, ClientService } from "../../src/runtime/client_service.js";
 import type { MachineResult } from "../../src/structures/machine.js";
 import type { Address, NodeId } from "../../src/types.js";
-import { fakeMemberTransport } from "./fake_transport.js";
+import { fakeMemberTransport, requestPayloadOf } from "./fake_transport.js";
 
 const limits = limitsDefault();
 const codec = new WireCodec({ frameBytesMax: limits.frameBytesMax });
@@ -329,7 +329,7 @@ describe("client channel batching", () => {
     transport.onFrame((from, frame) => {
       const decoded = memberCodec.decode(frame);
       if (decoded.kind !== "ok") return;
-      const payload = decoded.message.payload as unknown as ClientRequestPayload;
+      const payload = requestPayloadOf(decoded.message.payload);
       const requests = payload.type === "batch" ? payload.requests : [payload];
       frames.push({ count: requests.length, bytes: frame.byteLength });
       const responses = requests.map((r) => ({
