@@ -23,8 +23,9 @@
 //             client_request.ts operationFields order: text a string, integer an int, bytes
 //             bytes, bytes-or-null a u8 (0 null, 1 bytes follow) then bytes
 //   or each response:
-//     varint  requestId + 1 (an answer to a request without an id carries -1)
-//     u8      type, then: 1 result null, 2 false, 3 true; 4 an int; 5 bytes; 6 a varint count of
+//     u8      type, with bit 7 set when the answer has no request id (-1: the request had none)
+//     varint  requestId, when bit 7 is clear
+//     then by type (bits 0-6): 1 result null, 2 false, 3 true; 4 an int; 5 bytes; 6 a varint count of
 //             strings; 7 varint length + MessagePack of any other result; 8 routing, varint
 //             length + MessagePack of the table; 9 error: string code, string message; 10 the
 //             same, then string leaderAddress
@@ -85,6 +86,8 @@ const resultPacked = 7;
 const responseRouting = 8;
 const responseError = 9;
 const responseErrorWithLeader = 10;
+/** The type byte's flag of an answer without a request id. */
+const noRequestId = 0x80;
 
 /** The largest magnitude an int field carries (zigzag keeps it within a safe varint). */
 const intMax = 2 ** 52 - 1;
@@ -423,17 +426,16 @@ export class ClientResponseEncoder {
     const w = this.writer;
     const requestId = response.requestId;
     if (!(Number.isSafeInteger(requestId) && requestId >= -1)) assert(false, `bad requestId ${requestId}`);
-    w.uint(requestId + 1);
     switch (response.type) {
       case "result":
-        this.result(response.result);
+        this.result(requestId, response.result);
         return;
       case "routing":
-        w.byte(responseRouting);
+        this.head(responseRouting, requestId);
         w.bytes(packr.pack(response.table));
         return;
       case "error":
-        w.byte(response.leaderAddress === undefined ? responseError : responseErrorWithLeader);
+        this.head(response.leaderAddress === undefined ? responseError : responseErrorWithLeader, requestId);
         w.string(response.code);
         w.string(response.message);
         if (response.leaderAddress !== undefined) w.string(response.leaderAddress);
@@ -443,23 +445,32 @@ export class ClientResponseEncoder {
     }
   }
 
-  private result(result: ClientResult): void {
+  /** The type byte, then the request id unless it is -1 (flagged in the type byte instead). */
+  private head(type: number, requestId: number): void {
+    if (requestId < 0) this.writer.byte(type | noRequestId);
+    else {
+      this.writer.byte(type);
+      this.writer.uint(requestId);
+    }
+  }
+
+  private result(requestId: number, result: ClientResult): void {
     const w = this.writer;
-    if (result === null) w.byte(resultNull);
-    else if (result === false) w.byte(resultFalse);
-    else if (result === true) w.byte(resultTrue);
+    if (result === null) this.head(resultNull, requestId);
+    else if (result === false) this.head(resultFalse, requestId);
+    else if (result === true) this.head(resultTrue, requestId);
     else if (isInt(result)) {
-      w.byte(resultInteger);
+      this.head(resultInteger, requestId);
       intWrite(w, result);
     } else if (result instanceof Uint8Array) {
-      w.byte(resultBytes);
+      this.head(resultBytes, requestId);
       w.bytes(result);
     } else if (Array.isArray(result) && result.every((element) => typeof element === "string")) {
-      w.byte(resultStrings);
+      this.head(resultStrings, requestId);
       w.uint(result.length);
       for (const element of result) w.string(element);
     } else {
-      w.byte(resultPacked);
+      this.head(resultPacked, requestId);
       w.bytes(packr.pack(result));
     }
   }
@@ -492,8 +503,8 @@ function responsesRead(reader: ByteReader): ClientResponsePayload | null {
   }
   if (form !== formBatch) return null;
   const count = reader.uint();
-  // Every response takes at least two bytes: a bound on the count before anything is allocated.
-  if (count === 0 || count * 2 > reader.remaining) return null;
+  // Every response takes at least one byte: a bound on the count before anything is allocated.
+  if (count === 0 || count > reader.remaining) return null;
   const responses: ClientResponse[] = [];
   for (let i = 0; i < count; i++) {
     const response = responseRead(reader);
@@ -505,8 +516,9 @@ function responsesRead(reader: ByteReader): ClientResponsePayload | null {
 }
 
 function responseRead(reader: ByteReader): ClientResponse | null {
-  const requestId = reader.uint() - 1;
-  const type = reader.byte();
+  const head = reader.byte();
+  const type = head & ~noRequestId;
+  const requestId = (head & noRequestId) !== 0 ? -1 : reader.uint();
   if (type === responseRouting) {
     const table = packedRead(reader);
     return routingTableValid(table) ? { type: "routing", requestId, table } : null;

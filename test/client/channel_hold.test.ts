@@ -11,10 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Channel } from "../../src/client/channel.js";
 import { limitsDefault } from "../../src/limits.js";
 import type { TcpTransport } from "../../src/platform/node/index.js";
-import type {
-  ClientRequest,
-  ClientResponse,
-} from "../../src/protocol/client/messages.js";
+import type { ClientRequest, ClientResponse } from "../../src/protocol/client/messages.js";
 import { WireCodec } from "../../src/protocol/wire/index.js";
 import type { Address } from "../../src/types.js";
 import { fakeMemberTransport, requestPayloadOf } from "./fake_transport.js";
