@@ -60,6 +60,7 @@ import {
   type FieldSpec,
   fieldProblem,
   operationFields,
+  type Problem,
   utf8BytesOver,
 } from "./client_request.js";
 
@@ -133,6 +134,8 @@ const specsByCode: readonly (OperationSpec | undefined)[] = [
     return { code: i + 1, structure, op, fields };
   }),
 ];
+
+const nameField: FieldSpec = { field: "name", kind: "text" };
 
 /** Each operation's spec by structure, then op (own properties only). */
 const specsByName = new Map<string, Map<string, OperationSpec>>();
@@ -367,28 +370,33 @@ function fieldRead(reader: ByteReader, spec: FieldSpec): string | number | Uint8
  */
 function requestCheck(request: RequestRead, limits: Limits): ClientRequestCheck {
   if (request.type === "routing") return { kind: "ok", request };
-  const requestId = request.requestId;
-  const bad = (code: "BAD_INPUT" | "LIMIT_EXCEEDED", message: string): ClientRequestCheck => ({
-    kind: "bad",
-    requestId,
-    code,
-    message,
-  });
-  if (request.clientId.length === 0) return bad("BAD_INPUT", "clientId must be a non-empty string");
+  const problem = operationRequestProblem(request, limits);
+  return problem === null
+    ? { kind: "ok", request }
+    : { kind: "bad", requestId: request.requestId, code: problem.code, message: problem.message };
+}
+
+function operationRequestProblem(
+  request: Extract<RequestRead, { type: "operation" }>,
+  limits: Limits,
+): Problem | null {
+  if (request.clientId.length === 0)
+    return { code: "BAD_INPUT", message: "clientId must be a non-empty string" };
   if (utf8BytesOver(request.clientId, limits.keyBytesMax) !== null)
-    return bad("LIMIT_EXCEEDED", "clientId longer than keyBytesMax");
-  if (request.sequence < 1) return bad("BAD_INPUT", "sequence must be an integer >= 1");
-  if (request.timeoutMs < 1) return bad("BAD_INPUT", "timeoutMs must be a positive integer");
-  const operation = request.operation as unknown as Readonly<Record<string, unknown>>;
-  if (request.operation.name.length === 0) return bad("BAD_INPUT", "name must be a non-empty string");
-  const nameProblem = fieldProblem({ field: "name", kind: "text" }, request.operation.name, limits);
-  if (nameProblem !== null) return bad(nameProblem.code, nameProblem.message);
-  const spec = specsByName.get(request.operation.structure)?.get(request.operation.op);
-  for (const field of spec?.fields ?? []) {
-    const problem = fieldProblem(field, operation[field.field], limits);
-    if (problem !== null) return bad(problem.code, problem.message);
+    return { code: "LIMIT_EXCEEDED", message: "clientId longer than keyBytesMax" };
+  if (request.sequence < 1) return { code: "BAD_INPUT", message: "sequence must be an integer >= 1" };
+  if (request.timeoutMs < 1) return { code: "BAD_INPUT", message: "timeoutMs must be a positive integer" };
+  const operation = request.operation;
+  if (operation.name.length === 0) return { code: "BAD_INPUT", message: "name must be a non-empty string" };
+  const nameProblem = fieldProblem(nameField, operation.name, limits);
+  if (nameProblem !== null) return nameProblem;
+  const fields = specsByName.get(operation.structure)?.get(operation.op)?.fields ?? [];
+  const values = operation as unknown as Readonly<Record<string, unknown>>;
+  for (const field of fields) {
+    const problem = fieldProblem(field, values[field.field], limits);
+    if (problem !== null) return problem;
   }
-  return { kind: "ok", request };
+  return null;
 }
 
 // ------------------------------------------------------------------------------------------------
