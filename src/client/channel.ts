@@ -7,6 +7,9 @@
 // Responses are matched by requestId; a late answer to a request nobody waits for any more is
 // dropped.
 //
+// Frames carry the binary client form (runtime/client_codec.ts); a request it cannot carry goes as
+// MessagePack, and answers are read in either form.
+//
 // Pipelining: requests are not sent one frame each. Requests wait in a per-member outbox; a flush
 // sends each member its requests in one `client-request` frame, a batch (protocol/client/
 // messages.ts), or a plain single request when there is only one. The flush runs at setImmediate,

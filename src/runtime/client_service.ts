@@ -16,7 +16,8 @@
 // later (applied writes, served reads, timeouts) leave at the end of the member pass that released
 // them, in one frame per client, in the same turn (so batching adds no latency, and a commit that
 // answers twenty writes costs one frame, not twenty encodings). Single requests are answered at
-// once, one frame each.
+// once, one frame each. Payloads come in the binary client form (client_codec.ts) or, from an
+// older client, as MessagePack; each client is answered in the form of its last request.
 
 import type { Environment } from "../env/environment.js";
 import { assertNever } from "../lib/assert.js";
