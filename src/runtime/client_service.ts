@@ -31,7 +31,7 @@ import type {
 } from "../protocol/client/messages.js";
 import { consistencyOf, isReadOnly, type Operation, PartitionMemo } from "../protocol/client/index.js";
 import type { ProposeResult, ReadResult } from "../protocol/raft/index.js";
-import type { WireMessage } from "../protocol/wire/index.js";
+import { binaryPayloadMagic, type WireMessage } from "../protocol/wire/index.js";
 import type { MachineResult } from "../structures/machine.js";
 import type { SessionOutcome } from "../structures/sessions.js";
 import {
@@ -133,7 +133,7 @@ export class ClientService {
    * binary form or MessagePack (an older client); its answers go back in the same form.
    */
   request(from: Address, payload: unknown): void {
-    this.formRemember(from, payload instanceof Uint8Array);
+    this.formRemember(from, payload instanceof Uint8Array && payload[0] === binaryPayloadMagic);
     const checked = clientPayloadDecode(payload, this.host.options.limits);
     if (checked.kind === "single") {
       this.requestOne(from, checked.check, false);

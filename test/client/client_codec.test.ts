@@ -371,6 +371,10 @@ describe("the member's answer form", () => {
       ],
     });
     expect(clientResponsesDecode(third)).toEqual({ type: "result", requestId: 5, result: 5 });
+    // MessagePack bytes (no magic byte) are no request, answered in MessagePack as before.
+    service.request(oldClient, Uint8Array.of(1, 2));
+    expect(frames[3]?.payload).toMatchObject({ type: "error", requestId: -1, message: "not an object" });
+    frames.splice(3);
     // A malformed binary payload is one bad request without an id, answered as before.
     service.request(binaryClient, Uint8Array.of(binaryPayloadMagic, 1, 9));
     expect(clientResponsesDecode(frames[3]?.payload)).toMatchObject({
