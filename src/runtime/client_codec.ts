@@ -34,7 +34,8 @@
 // trailing bytes, an unknown code, bad UTF-8) is one bad request without an id, as a payload that
 // is not an object is; a well-formed request is checked against the limits exactly as
 // clientRequestCheck checks a MessagePack one, with the same codes and messages. A response
-// payload that is not well formed decodes as null. A request the encoder cannot carry (a field of
+// payload that is not well formed decodes as null; an error code this version does not know is
+// read as INTERNAL with the code in its message, so a newer member's answer still settles. A request the encoder cannot carry (a field of
 // the wrong type, an unknown operation, an integer out of range) makes it return null: the caller
 // sends MessagePack, and the member answers it with the error it always gave.
 
@@ -533,9 +534,11 @@ function responseRead(reader: ByteReader): ClientResponse | null {
   }
   if (type === responseError || type === responseErrorWithLeader) {
     const code = reader.string();
-    const message = reader.string();
-    if (!errorCodes.has(code)) return null;
-    const errorCode = code as ErrorCode;
+    const text = reader.string();
+    // A code this version does not know (a newer member's) is still an answer: INTERNAL, named.
+    const known = errorCodes.has(code);
+    const errorCode = known ? (code as ErrorCode) : ErrorCode.Internal;
+    const message = known ? text : `${code}: ${text}`;
     if (type === responseError) return { type: "error", requestId, code: errorCode, message };
     return { type: "error", requestId, code: errorCode, message, leaderAddress: reader.string() };
   }
