@@ -35,9 +35,10 @@
 // is not an object is; a well-formed request is checked against the limits exactly as
 // clientRequestCheck checks a MessagePack one, with the same codes and messages. A response
 // payload that is not well formed decodes as null; an error code this version does not know is
-// read as INTERNAL with the code in its message, so a newer member's answer still settles. A request the encoder cannot carry (a field of
-// the wrong type, an unknown operation, an integer out of range) makes it return null: the caller
-// sends MessagePack, and the member answers it with the error it always gave.
+// read as INTERNAL with the code in its message, so a newer member's answer still settles. A
+// request the encoder cannot carry (a field of the wrong type, an unknown operation, an integer out
+// of range) makes it return null: the caller sends MessagePack, and the member answers it with the
+// error it always gave.
 
 import { Packr } from "msgpackr";
 import { ErrorCode } from "../errors.js";
