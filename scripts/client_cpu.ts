@@ -12,10 +12,11 @@ import { fileURLToPath } from "node:url";
 import { connect } from "../src/index.js";
 import { limitsDefault } from "../src/limits.js";
 import type { TcpTransport } from "../src/platform/node/index.js";
-import type { ClientRequestPayload, ClientResponse, RoutingTable } from "../src/protocol/client/messages.js";
+import type { ClientResponse, ClientResponsePayload, RoutingTable } from "../src/protocol/client/messages.js";
 import { WireCodec } from "../src/protocol/wire/index.js";
 import type { Address } from "../src/types.js";
-import { fakeMemberTransport } from "../test/client/fake_transport.js";
+import { ClientResponseEncoder } from "../src/runtime/client_codec.js";
+import { fakeMemberTransport, requestPayloadOf } from "../test/client/fake_transport.js";
 
 const secret = "client-cpu";
 const limits = {
@@ -42,15 +43,21 @@ async function members(intervalMs: number): Promise<void> {
   for (const [i, transport] of transports.entries()) {
     const codec = new WireCodec({ frameBytesMax: limitsDefault().frameBytesMax });
     const held = new Map<Address, ClientResponse[]>();
+    // Answers in the form each client asked in, as a member does (runtime/client_codec.ts).
+    const binaryClients = new Set<Address>();
+    const responseEncoder = new ClientResponseEncoder();
     const send = (to: Address, responses: ClientResponse[]): void => {
-      const payload = responses.length === 1 ? responses[0] : { type: "batch", responses };
+      const answer: ClientResponsePayload =
+        responses.length === 1 ? responses[0]! : { type: "batch", responses };
+      const payload = binaryClients.has(to) ? responseEncoder.encode(answer) : answer;
       const encoded = codec.encode({ version: 1, kind: "client-response", payload });
       if (encoded.kind === "ok") transport.send(to, encoded.body);
     };
     transport.onFrame((from, frame) => {
       const decoded = codec.decode(frame);
       if (decoded.kind !== "ok") return;
-      const payload = decoded.message.payload as unknown as ClientRequestPayload;
+      if (decoded.message.payload instanceof Uint8Array) binaryClients.add(from);
+      const payload = requestPayloadOf(decoded.message.payload);
       for (const request of payload.type === "batch" ? payload.requests : [payload]) {
         if (request.type === "routing")
           send(from, [{ type: "routing", requestId: request.requestId, table }]);

@@ -7,6 +7,9 @@
 // Responses are matched by requestId; a late answer to a request nobody waits for any more is
 // dropped.
 //
+// Frames carry the binary client form (runtime/client_codec.ts); a request it cannot carry goes as
+// MessagePack, and answers are read in either form.
+//
 // Pipelining: requests are not sent one frame each. Requests wait in a per-member outbox; a flush
 // sends each member its requests in one `client-request` frame, a batch (protocol/client/
 // messages.ts), or a plain single request when there is only one. The flush runs at setImmediate,
@@ -29,13 +32,9 @@ import { limitsDefault } from "../limits.js";
 import { NodeClock, TcpTransport, tcpTransportConfigDefault } from "../platform/node/index.js";
 import { silentLogger } from "../env/logger.js";
 import type { SendResult } from "../env/transport.js";
-import type {
-  ClientRequest,
-  ClientRequestPayload,
-  ClientResponse,
-  ClientResponsePayload,
-} from "../protocol/client/messages.js";
+import type { ClientRequest, ClientRequestPayload, ClientResponse } from "../protocol/client/messages.js";
 import { WireCodec } from "../protocol/wire/index.js";
+import { ClientRequestEncoder, clientResponsesDecode } from "../runtime/client_codec.js";
 import type { Address } from "../types.js";
 
 /** How a client reaches the cluster. */
@@ -73,6 +72,7 @@ interface Waiter {
 /** Requests in flight to members over one transport. */
 export class Channel {
   private readonly codec: WireCodec;
+  private readonly requestEncoder = new ClientRequestEncoder();
   private readonly waiters = new Map<number, Waiter>();
   /** Requests not yet sent, by member, in the order they were made. */
   private readonly outbox = new Map<Address, ClientRequest[]>();
@@ -225,7 +225,9 @@ export class Channel {
   /** Sends `requests` in one frame, halving until each part fits; what cannot be sent gets null. */
   private frameSend(to: Address, requests: readonly ClientRequest[]): void {
     const payload: ClientRequestPayload = requests.length === 1 ? requests[0]! : { type: "batch", requests };
-    const encoded = this.codec.encode({ version: 1, kind: "client-request", payload });
+    // The binary form, or MessagePack for a request it cannot carry (the member answers why).
+    const binary = this.requestEncoder.encode(payload);
+    const encoded = this.codec.encode({ version: 1, kind: "client-request", payload: binary ?? payload });
     if (encoded.kind !== "ok" && requests.length > 1) {
       const half = Math.ceil(requests.length / 2);
       this.frameSend(to, requests.slice(0, half));
@@ -313,8 +315,8 @@ export class Channel {
     this.framesReceivedCount += 1;
     const decoded = this.codec.decode(frame);
     if (decoded.kind !== "ok" || decoded.message.kind !== "client-response") return;
-    const payload = decoded.message.payload as unknown as ClientResponsePayload;
-    if (typeof payload !== "object" || payload === null) return;
+    const payload = clientResponsesDecode(decoded.message.payload);
+    if (payload === null) return;
     if (payload.type !== "batch") this.settle(payload.requestId, payload);
     else if (Array.isArray(payload.responses))
       for (const response of payload.responses)

@@ -25,9 +25,10 @@ function isInteger(value: unknown): value is number {
 }
 
 /** How one operation field is checked: a string key, a safe integer, bytes, or bytes-or-null. */
-type FieldKind = "text" | "integer" | "bytes" | "bytes-or-null";
+export type FieldKind = "text" | "integer" | "bytes" | "bytes-or-null";
 
-interface FieldSpec {
+/** One field of an operation and how it is checked. */
+export interface FieldSpec {
   readonly field: string;
   readonly kind: FieldKind;
 }
@@ -36,7 +37,7 @@ const text = (field: string): FieldSpec => ({ field, kind: "text" });
 const integer = (field: string): FieldSpec => ({ field, kind: "integer" });
 
 /** The fields of each operation beyond `name` (always a text field), by structure and op. */
-const operationFields: Readonly<Record<string, Readonly<Record<string, readonly FieldSpec[]>>>> = {
+export const operationFields: Readonly<Record<string, Readonly<Record<string, readonly FieldSpec[]>>>> = {
   map: {
     get: [text("key")],
     put: [text("key"), { field: "value", kind: "bytes" }],
@@ -63,17 +64,22 @@ const operationFields: Readonly<Record<string, Readonly<Record<string, readonly 
   set: { add: [text("element")], remove: [text("element")], values: [] },
 };
 
-type Problem = { code: "BAD_INPUT" | "LIMIT_EXCEEDED"; message: string };
+/** Why a field or request is refused: the error code and message the client gets. */
+export type Problem = { code: "BAD_INPUT" | "LIMIT_EXCEEDED"; message: string };
 
-/** UTF-8 bytes of `value`, without encoding it when its length alone proves it short enough. */
-function utf8BytesOver(value: string, bytesMax: number): number | null {
+/**
+ * UTF-8 bytes of `value` when they exceed `bytesMax`, else null; the string is encoded only when
+ * its length alone does not prove it short enough.
+ */
+export function utf8BytesOver(value: string, bytesMax: number): number | null {
   // A UTF-16 code unit takes at most 3 UTF-8 bytes.
   if (value.length * 3 <= bytesMax) return null;
   const bytes = encoder.encode(value).byteLength;
   return bytes > bytesMax ? bytes : null;
 }
 
-function fieldProblem(spec: FieldSpec, value: unknown, limits: Limits): Problem | null {
+/** Returns why `value` is not a well-formed `spec` field within `limits`, or null. */
+export function fieldProblem(spec: FieldSpec, value: unknown, limits: Limits): Problem | null {
   const { field } = spec;
   switch (spec.kind) {
     case "integer":

@@ -16,16 +16,22 @@
 // later (applied writes, served reads, timeouts) leave at the end of the member pass that released
 // them, in one frame per client, in the same turn (so batching adds no latency, and a commit that
 // answers twenty writes costs one frame, not twenty encodings). Single requests are answered at
-// once, one frame each.
+// once, one frame each. Payloads come in the binary client form (client_codec.ts) or, from an
+// older client, as MessagePack; each client is answered in the form of its last request.
 
 import type { Environment } from "../env/environment.js";
 import { assertNever } from "../lib/assert.js";
 import type { Logger } from "../env/logger.js";
 import type { ErrorCode } from "../errors.js";
-import type { ClientRequest, ClientResponse, RoutingTable } from "../protocol/client/messages.js";
+import type {
+  ClientRequest,
+  ClientResponse,
+  ClientResponsePayload,
+  RoutingTable,
+} from "../protocol/client/messages.js";
 import { consistencyOf, isReadOnly, type Operation, PartitionMemo } from "../protocol/client/index.js";
 import type { ProposeResult, ReadResult } from "../protocol/raft/index.js";
-import type { WireMessage } from "../protocol/wire/index.js";
+import { binaryPayloadMagic, type WireMessage } from "../protocol/wire/index.js";
 import type { MachineResult } from "../structures/machine.js";
 import type { SessionOutcome } from "../structures/sessions.js";
 import {
@@ -39,7 +45,8 @@ import {
   type Term,
 } from "../types.js";
 import type { ApService } from "./ap_service.js";
-import { type ClientRequestCheck, clientPayloadCheck } from "./client_request.js";
+import { ClientResponseEncoder, clientPayloadDecode } from "./client_codec.js";
+import type { ClientRequestCheck } from "./client_request.js";
 import { type ClusterConfig, commandEncode } from "./codec.js";
 import type { MemberOptions } from "./member_options.js";
 import type { Applied, RaftGroup } from "./raft_group.js";
@@ -89,6 +96,12 @@ interface PendingRead extends Pending {
  */
 export const apSessionsMax = 65_536;
 
+/**
+ * Most clients a member remembers as speaking the binary client form (client_codec.ts). One it
+ * forgets is answered in MessagePack, which every client reads: slower, never wrong.
+ */
+export const binaryClientsMax = 65_536;
+
 /** Client requests in flight on one member, and how they are answered. */
 export class ClientService {
   /** Writes by group, then by log index (no key is built per write). */
@@ -104,6 +117,9 @@ export class ClientService {
   private readonly apSessions = new Map<string, { sequence: number; result: MachineResult }>();
   /** The partition of each operation, remembered for the cluster's partition count. */
   private partitions: PartitionMemo | null = null;
+  /** Clients whose last request came in the binary form: they are answered in it, oldest first. */
+  private readonly binaryClients = new Set<Address>();
+  private readonly responseEncoder = new ClientResponseEncoder();
 
   constructor(private readonly host: ClientHost) {}
 
@@ -112,9 +128,13 @@ export class ClientService {
     return this.writeCount + this.readCount;
   }
 
-  /** Handles one `client-request` payload from `from`: one request, or a batch of them. */
+  /**
+   * Handles one `client-request` payload from `from`: one request, or a batch of them, in the
+   * binary form or MessagePack (an older client); its answers go back in the same form.
+   */
   request(from: Address, payload: unknown): void {
-    const checked = clientPayloadCheck(payload, this.host.options.limits);
+    this.formRemember(from, payload instanceof Uint8Array && payload[0] === binaryPayloadMagic);
+    const checked = clientPayloadDecode(payload, this.host.options.limits);
     if (checked.kind === "single") {
       this.requestOne(from, checked.check, false);
       return;
@@ -132,6 +152,19 @@ export class ClientService {
     if (bad !== null)
       this.host.logger.warn("client.bad_request", { from, reason: bad.message, badRequests: badCount });
     this.outboxFlush();
+  }
+
+  /** Records which form `from` speaks; forgets the oldest binary client past the limit. */
+  private formRemember(from: Address, binary: boolean): void {
+    if (!binary) {
+      this.binaryClients.delete(from);
+      return;
+    }
+    if (this.binaryClients.has(from)) return;
+    this.binaryClients.add(from);
+    if (this.binaryClients.size <= binaryClientsMax) return;
+    const oldest = this.binaryClients.values().next();
+    if (oldest.done !== true) this.binaryClients.delete(oldest.value);
   }
 
   private requestOne(from: Address, check: ClientRequestCheck, batched: boolean): void {
@@ -544,7 +577,7 @@ export class ClientService {
    */
   private respond(to: Address, response: ClientResponse, batched: boolean): void {
     if (!batched) {
-      this.host.frameSend(to, { version: 1, kind: "client-response", payload: response });
+      this.responseFrameSend(to, response);
       return;
     }
     let queued = this.outbox.get(to);
@@ -571,13 +604,21 @@ export class ClientService {
   /** Sends `responses` in one frame, or halves until each part fits in a frame. */
   private responsesSend(to: Address, responses: readonly ClientResponse[]): void {
     if (responses.length === 1) {
-      this.host.frameSend(to, { version: 1, kind: "client-response", payload: responses[0] });
+      this.responseFrameSend(to, responses[0]!);
       return;
     }
-    const payload = { type: "batch", responses };
-    if (this.host.frameSend(to, { version: 1, kind: "client-response", payload })) return;
+    if (this.responseFrameSend(to, { type: "batch", responses })) return;
     const half = Math.ceil(responses.length / 2);
     this.responsesSend(to, responses.slice(0, half));
     this.responsesSend(to, responses.slice(half));
+  }
+
+  /**
+   * Sends one `client-response` frame, in the binary form to a client that speaks it and as
+   * MessagePack to any other; false only when it is too large for a frame.
+   */
+  private responseFrameSend(to: Address, payload: ClientResponsePayload): boolean {
+    const body = this.binaryClients.has(to) ? this.responseEncoder.encode(payload) : payload;
+    return this.host.frameSend(to, { version: 1, kind: "client-response", payload: body });
   }
 }

@@ -13,7 +13,6 @@
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { Channel } from "../../src/client/channel.js";
-import { silentLogger } from "../../src/env/logger.js";
 import { limitsDefault } from "../../src/limits.js";
 import type { TcpTransport } from "../../src/platform/node/index.js";
 import type {
@@ -25,10 +24,10 @@ import type {
 import type { Operation } from "../../src/protocol/client/operations.js";
 import { type WireMessage, WireCodec } from "../../src/protocol/wire/index.js";
 import { clientPayloadCheck } from "../../src/runtime/client_request.js";
-import { apSessionsMax, type ClientHost, ClientService } from "../../src/runtime/client_service.js";
-import type { MachineResult } from "../../src/structures/machine.js";
-import type { Address, NodeId } from "../../src/types.js";
-import { fakeMemberTransport } from "./fake_transport.js";
+import { apSessionsMax } from "../../src/runtime/client_service.js";
+import type { Address } from "../../src/types.js";
+import { serviceWithFakeHost } from "./fake_host.js";
+import { fakeMemberTransport, requestPayloadOf } from "./fake_transport.js";
 
 const limits = limitsDefault();
 const codec = new WireCodec({ frameBytesMax: limits.frameBytesMax });
@@ -152,61 +151,6 @@ describe("batch wire format", () => {
   });
 });
 
-/**
- * A client service whose AP operations succeed with the number of writes applied so far (7 for
- * reads); it records each frame it sends.
- */
-function serviceWithFakeHost(): {
-  service: ClientService;
-  frames: WireMessage<unknown>[];
-  applied: () => number;
-} {
-  const frames: WireMessage<unknown>[] = [];
-  let writes = 0;
-  const later: (() => void)[] = [];
-  const table = {
-    version: 1,
-    partitionCount: 1,
-    partitions: [{ partition: 0, replicas: ["m1"] }],
-  };
-  const host = {
-    nodeId: "m1" as NodeId,
-    cluster: {
-      clusterName: "shoal",
-      members: [{ nodeId: "m1", address: "127.0.0.1:1", adminAddress: "" }],
-      table,
-    },
-    groups: new Map(),
-    options: { limits, requestTimeoutMsMax: 10_000, hooks: {} },
-    environment: {
-      clock: {
-        nowMs: () => 0,
-        wallMs: () => 0,
-        after: (_ms: number, callback: () => void) => {
-          later.push(callback);
-          return () => {};
-        },
-      },
-    },
-    logger: silentLogger,
-    stats: { proposals: 0 },
-    ap: {
-      replicates: () => true,
-      operation: (_partition: number, _operation: Operation, readOnly: boolean): MachineResult => {
-        if (readOnly) return { kind: "ok", result: 7 };
-        writes += 1;
-        return { kind: "ok", result: writes };
-      },
-    },
-    addressOf: () => "127.0.0.1:1" as Address,
-    frameSend: (_to: Address, message: WireMessage<unknown>) => {
-      frames.push(message);
-      return true;
-    },
-  } as unknown as ClientHost;
-  return { service: new ClientService(host), frames, applied: () => writes };
-}
-
 describe("client service batches", () => {
   it("answers a batch of good and bad requests one answer per request, in one frame", () => {
     const { service, frames } = serviceWithFakeHost();
@@ -329,7 +273,7 @@ describe("client channel batching", () => {
     transport.onFrame((from, frame) => {
       const decoded = memberCodec.decode(frame);
       if (decoded.kind !== "ok") return;
-      const payload = decoded.message.payload as unknown as ClientRequestPayload;
+      const payload = requestPayloadOf(decoded.message.payload);
       const requests = payload.type === "batch" ? payload.requests : [payload];
       frames.push({ count: requests.length, bytes: frame.byteLength });
       const responses = requests.map((r) => ({

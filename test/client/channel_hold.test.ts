@@ -11,14 +11,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Channel } from "../../src/client/channel.js";
 import { limitsDefault } from "../../src/limits.js";
 import type { TcpTransport } from "../../src/platform/node/index.js";
-import type {
-  ClientRequest,
-  ClientRequestPayload,
-  ClientResponse,
-} from "../../src/protocol/client/messages.js";
+import type { ClientRequest, ClientResponse } from "../../src/protocol/client/messages.js";
 import { WireCodec } from "../../src/protocol/wire/index.js";
 import type { Address } from "../../src/types.js";
-import { fakeMemberTransport } from "./fake_transport.js";
+import { fakeMemberTransport, requestPayloadOf } from "./fake_transport.js";
 
 const limits = limitsDefault();
 const secret = "hold-secret";
@@ -44,7 +40,7 @@ async function heldMember(seed: number): Promise<HeldMember> {
   transport.onFrame((from, frame) => {
     const decoded = codec.decode(frame);
     if (decoded.kind !== "ok") return;
-    const payload = decoded.message.payload as unknown as ClientRequestPayload;
+    const payload = requestPayloadOf(decoded.message.payload);
     const ids = (payload.type === "batch" ? payload.requests : [payload]).map((r) => r.requestId);
     frames.push(ids);
     unanswered.push(...ids);

@@ -12,7 +12,7 @@ import type { ClientResponse, RoutingTable } from "../../src/protocol/client/mes
 import type { Operation } from "../../src/protocol/client/operations.js";
 import { WireCodec } from "../../src/protocol/wire/index.js";
 import type { Address } from "../../src/types.js";
-import { fakeMemberTransport } from "./fake_transport.js";
+import { fakeMemberTransport, requestPayloadOf } from "./fake_transport.js";
 
 const secret = "client-test-secret";
 
@@ -44,7 +44,7 @@ class FakeMember {
   private received(from: Address, frame: Uint8Array): void {
     const decoded = this.codec.decode(frame);
     if (decoded.kind !== "ok" || decoded.message.kind !== "client-request") return;
-    const payload = decoded.message.payload as unknown as Record<string, unknown>;
+    const payload = requestPayloadOf(decoded.message.payload) as unknown as Record<string, unknown>;
     // A batch is answered in one batch frame; a single request singly, as a member does.
     const isBatch = payload.type === "batch";
     if (isBatch) this.cluster.batchSizes.push((payload.requests as unknown[]).length);

@@ -12,7 +12,7 @@ import type { TcpTransport } from "../../src/platform/node/index.js";
 import type { ClientResponse, RoutingTable } from "../../src/protocol/client/messages.js";
 import { WireCodec } from "../../src/protocol/wire/index.js";
 import type { Address } from "../../src/types.js";
-import { fakeMemberTransport } from "./fake_transport.js";
+import { fakeMemberTransport, requestPayloadOf } from "./fake_transport.js";
 
 const secret = "client-failover-secret";
 /** A retry after a dropped connection must come this much sooner than the attempt timeout. */
@@ -48,7 +48,7 @@ class FakeMember {
   private received(from: Address, frame: Uint8Array): void {
     const decoded = this.codec.decode(frame);
     if (decoded.kind !== "ok" || decoded.message.kind !== "client-request") return;
-    const request = decoded.message.payload as unknown as Record<string, unknown>;
+    const request = requestPayloadOf(decoded.message.payload) as unknown as Record<string, unknown>;
     const requestId = request.requestId as number;
     let response: ClientResponse;
     if (request.type === "routing") response = { type: "routing", requestId, table: this.cluster.table() };

@@ -12,6 +12,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { AssertionError } from "../../src/lib/assert.js";
 import {
+  binaryPayloadMagic,
   type DecodeResult,
   headerBytesWithGroup,
   headerBytesWithoutGroup,
@@ -451,6 +452,29 @@ describe("wire codec: plain data only", () => {
       kind: "ok",
       message: { version: wireVersion, kind: "raft-batch", payload: Uint8Array.of(0x91, 7) },
     });
+  });
+
+  it("carries a binary-or-msgpack payload as bytes when it starts with the magic byte, else as MessagePack", () => {
+    const kinds = messageKinds.filter((kind) => messageKindPayloadForms[kind] === "binary-or-msgpack");
+    expect(kinds).toEqual(["client-request", "client-response"]);
+    for (const kind of kinds) {
+      const payload = Uint8Array.of(binaryPayloadMagic, 1, 2);
+      const body = encodeOk({ version: wireVersion, kind, payload });
+      expect([...body]).toEqual([wireVersion, messageKindCode(kind), 0, binaryPayloadMagic, 1, 2]);
+      expect(codec.decode(body)).toStrictEqual({
+        kind: "ok",
+        message: { version: wireVersion, kind, payload },
+      });
+      // Bytes without the magic byte, and any other value, are one MessagePack value.
+      for (const value of [Uint8Array.of(7, 1), { type: "routing", requestId: 3 }]) {
+        const packed = encodeOk({ version: wireVersion, kind, payload: value });
+        expect(packed[3]).not.toBe(binaryPayloadMagic);
+        expect(codec.decode(packed)).toStrictEqual({
+          kind: "ok",
+          message: { version: wireVersion, kind, payload: value },
+        });
+      }
+    }
   });
 
   it("accepts what plain data allows, at any depth up to the limit", () => {

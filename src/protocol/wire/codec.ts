@@ -8,7 +8,9 @@
 //   offset 2   u8      flags: bit 0 = a group follows; every other bit must be zero
 //   offset 3   u32 BE  group id, only when flag bit 0 is set
 //   then               the payload, to the end of the body: exactly one MessagePack value, or for
-//                      a kind whose payload form is "bytes" (message.ts) the payload's own bytes
+//                      a kind whose payload form is "bytes" (message.ts) the payload's own bytes,
+//                      or for a "binary-or-msgpack" kind either of the two, told apart by the
+//                      first payload byte (binaryPayloadMagic: bytes; anything else: MessagePack)
 //
 // A fixed binary header lets a reader route or count a frame by kind and group without decoding
 // the payload, and lets a future version change the payload encoding behind the version byte.
@@ -19,6 +21,7 @@ import { Packr, RESERVE_START_SPACE } from "msgpackr";
 import { assert } from "../../lib/assert.js";
 import { type GroupId, groupId } from "../../types.js";
 import {
+  binaryPayloadMagic,
   type MessageKind,
   messageKindCode,
   messageKindGroupRules,
@@ -109,7 +112,8 @@ export class WireCodec {
   /**
    * Encodes `message` into a new frame body, or returns "too-large" when the body would not fit
    * in a frame (the caller splits the message or fails the request). A Uint8Array payload of a
-   * kind whose payload form is "bytes" is copied in as it is; any other payload is packed as
+   * kind whose payload form is "bytes", or one that starts with binaryPayloadMagic for a kind whose
+   * form is "binary-or-msgpack", is copied in as it is; any other payload is packed as
    * MessagePack. A payload that is not plain data (checked only when verify is on), or a group that
    * breaks its kind's rule, is a bug in the caller and fails an assertion. The caller owns the
    * returned body's bytes (a MessagePack body is a view of a larger buffer; no other body shares
@@ -123,10 +127,9 @@ export class WireCodec {
     const group = message.group;
     assertGroupRule(message.kind, group);
     const headerBytes = group === undefined ? headerBytesWithoutGroup : headerBytesWithGroup;
-    const body =
-      message.payload instanceof Uint8Array && messageKindPayloadForms[message.kind] === "bytes"
-        ? this.bodyOfBytes(message.kind, headerBytes, message.payload)
-        : this.bodyOfValue(message.kind, headerBytes, message.payload);
+    const body = carriedAsBytes(message.kind, message.payload)
+      ? this.bodyOfBytes(message.kind, headerBytes, message.payload)
+      : this.bodyOfValue(message.kind, headerBytes, message.payload);
     if (body.byteLength > this.bodyBytesMax)
       return { kind: "too-large", bodyBytes: body.byteLength, bodyBytesMax: this.bodyBytesMax };
     body[0] = wireVersion;
@@ -161,7 +164,8 @@ export class WireCodec {
    * Decodes one frame body. Never throws on any input: garbage, a truncated body, an unknown
    * version or kind, a body over the limit or a payload that is not plain data all return
    * "bad-frame". A MessagePack payload shares no memory with `body`: the caller may reuse the
-   * buffer. The payload of a kind whose form is "bytes" comes back unread, as a view of `body` (a
+   * buffer. The payload of a kind whose form is "bytes" (or of a "binary-or-msgpack" kind, when it
+   * starts with binaryPayloadMagic) comes back unread, as a view of `body` (a
    * plain Uint8Array, no copy): its core decodes and validates it and may keep views of it, so pass
    * a body no one writes to afterwards, as the transports' frames are (framing.ts hands each frame
    * over as a new array).
@@ -175,7 +179,11 @@ export class WireCodec {
     const payloadBytes = body.byteLength - header.headerBytes;
     if (payloadBytes === 0) return bad("too-short", "no payload");
     const offset = body.byteOffset + header.headerBytes;
-    if (messageKindPayloadForms[header.messageKind] === "bytes") {
+    const form = messageKindPayloadForms[header.messageKind];
+    if (
+      form === "bytes" ||
+      (form === "binary-or-msgpack" && body[header.headerBytes] === binaryPayloadMagic)
+    ) {
       const payload = new Uint8Array(body.buffer, offset, payloadBytes);
       return { kind: "ok", message: envelopeOf(header.messageKind, header.group, payload) };
     }
@@ -192,6 +200,13 @@ export class WireCodec {
     if (!isPlainData(payload, "decode")) return bad("not-plain", plainDataProblem(payload, "decode") ?? "");
     return { kind: "ok", message: envelopeOf(header.messageKind, header.group, payload) };
   }
+}
+
+/** Whether `payload` travels as its own bytes (else it is packed as MessagePack). */
+function carriedAsBytes(kind: MessageKind, payload: unknown): payload is Uint8Array {
+  if (!(payload instanceof Uint8Array)) return false;
+  const form = messageKindPayloadForms[kind];
+  return form === "bytes" || (form === "binary-or-msgpack" && payload[0] === binaryPayloadMagic);
 }
 
 function envelopeOf(kind: MessageKind, group: GroupId | null, payload: WireValue): WireMessage {

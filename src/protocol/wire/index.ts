@@ -13,6 +13,7 @@ export {
   wireEncodeVerifySet,
 } from "./codec.js";
 export {
+  binaryPayloadMagic,
   messageKindCode,
   messageKindGroupRules,
   messageKindOfCode,

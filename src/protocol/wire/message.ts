@@ -53,10 +53,19 @@ export const messageKindGroupRules: { readonly [K in MessageKind]: GroupRule } =
 };
 
 /**
- * How a kind's payload travels: "msgpack", one MessagePack value; or "bytes", the payload's own
- * bytes as they are, for kinds whose core has a binary form (a Uint8Array payload on both sides).
+ * How a kind's payload travels: "msgpack", one MessagePack value; "bytes", the payload's own
+ * bytes as they are, for kinds whose core has a binary form (a Uint8Array payload on both sides);
+ * or "binary-or-msgpack", for kinds whose senders may use either: a Uint8Array payload that starts
+ * with {@link binaryPayloadMagic} travels as it is and is decoded as those bytes (a view), any other
+ * payload is one MessagePack value and is decoded as that value, as a "msgpack" kind's is.
  */
-export type PayloadForm = "msgpack" | "bytes";
+export type PayloadForm = "msgpack" | "bytes" | "binary-or-msgpack";
+
+/**
+ * The first byte of a hand-written binary payload: 0xc1 is the one byte MessagePack never emits,
+ * so no MessagePack value starts with it and a reader tells the two forms apart by it.
+ */
+export const binaryPayloadMagic = 0xc1;
 
 /** The payload form of each kind. */
 export const messageKindPayloadForms: { readonly [K in MessageKind]: PayloadForm } = {
@@ -69,8 +78,13 @@ export const messageKindPayloadForms: { readonly [K in MessageKind]: PayloadForm
   swim: "msgpack",
   "crdt-delta": "msgpack",
   "crdt-digest": "msgpack",
-  "client-request": "msgpack",
-  "client-response": "msgpack",
+  /**
+   * Binary (runtime/client_codec.ts) from this version's clients and members; MessagePack from an
+   * older client, which a member reads and answers in MessagePack.
+   */
+  "client-request": "binary-or-msgpack",
+  /** Binary to a client that sent binary requests; MessagePack to one that sent MessagePack. */
+  "client-response": "binary-or-msgpack",
   "crdt-batch": "msgpack",
 };
 
