@@ -25,6 +25,7 @@ import {
   commandDecode,
   dataSnapshotDecode,
   entryFromWal,
+  isCommandMalformed,
   snapshotBodyEncode,
   walSnapshotDecode,
 } from "./codec.js";
@@ -160,6 +161,11 @@ export class RaftGroup {
       return { index: entry.index, term: entry.term, outcome: null };
     const command = commandDecode(entry.data);
     if (command === null) return { index: entry.index, term: entry.term, outcome: null };
+    // Every replica holds the same bytes at this index: a command that does not decode is damage
+    // (or a bug in the leader that wrote it), never client input, which was validated before it
+    // was proposed. Skipping it would hide the damage, so stop as on any corruption.
+    if (isCommandMalformed(command))
+      assert(false, `group ${this.group}: entry ${entry.index} holds no command: ${command.malformed}`);
     // The leader stamps log time; a new leader's clock may lag the old one's, and every replica
     // takes the same maximum, so log time never goes back and stays identical on all replicas.
     this.logTimeMs = Math.max(this.logTimeMs, command.logTimeMs);
