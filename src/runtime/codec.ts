@@ -9,7 +9,7 @@ import { assert } from "../lib/assert.js";
 import { isCount, isRecord } from "../protocol/wire/index.js";
 import type { PartitionTable } from "../protocol/placement/index.js";
 import type { ConfChange, ConfigState, Entry, Message } from "../protocol/raft/index.js";
-import type { WalEntry } from "../storage/index.js";
+import type { WalEntry, WalTaggedEntry } from "../storage/index.js";
 import type { MachineResult } from "../structures/machine.js";
 import type { SessionTableData } from "../structures/sessions.js";
 import type { GroupId, NodeId } from "../types.js";
@@ -20,19 +20,14 @@ const packr = new Packr({ useRecords: false, mapsAsObjects: true, copyBuffers: t
 const entryTagNormal = 1;
 const entryTagConfChange = 2;
 
-/** Encodes a Raft entry as a WAL record. */
-export function entryToWal(entry: Entry): WalEntry {
-  if (entry.type === "normal") {
-    const payload = new Uint8Array(1 + entry.data.byteLength);
-    payload[0] = entryTagNormal;
-    payload.set(entry.data, 1);
-    return { index: entry.index, term: entry.term, payload };
-  }
-  const body = packr.pack(entry.change);
-  const payload = new Uint8Array(1 + body.byteLength);
-  payload[0] = entryTagConfChange;
-  payload.set(body, 1);
-  return { index: entry.index, term: entry.term, payload };
+/**
+ * Encodes a Raft entry as a WAL record: the tag, then the command bytes or the packed change. The
+ * WAL writes the tag in front of the payload itself, so the entry's bytes are not copied here.
+ */
+export function entryToWal(entry: Entry): WalTaggedEntry {
+  if (entry.type === "normal")
+    return { index: entry.index, term: entry.term, tag: entryTagNormal, payload: entry.data };
+  return { index: entry.index, term: entry.term, tag: entryTagConfChange, payload: packr.pack(entry.change) };
 }
 
 /** Decodes a WAL record written by {@link entryToWal}. A bad tag is corruption (the CRC matched). */

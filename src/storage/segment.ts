@@ -112,7 +112,10 @@ export function recordBytes(payloadBytes: number): number {
   return recordHeaderBytes + payloadBytes;
 }
 
-/** Encodes one entry record into `target` at `offset`, chained from `parentCrc`; returns its crc. */
+/**
+ * Encodes one entry record into `target` at `offset`, chained from `parentCrc`; returns its crc.
+ * The record's payload is `tag` (one byte, when not null) followed by `payload`.
+ */
 export function recordEncode(
   target: Uint8Array,
   offset: number,
@@ -121,22 +124,31 @@ export function recordEncode(
     readonly group: GroupId;
     readonly index: LogIndex;
     readonly term: Term;
+    readonly tag: number | null;
     readonly payload: Uint8Array;
   },
   crc32: Checksum,
 ): number {
-  assert(offset + recordBytes(record.payload.byteLength) <= target.byteLength);
+  const payloadBytes = (record.tag === null ? 0 : 1) + record.payload.byteLength;
+  assert(offset + recordBytes(payloadBytes) <= target.byteLength);
   assert(record.group >= 0 && record.group <= 0xffff_ffff);
+  assert(record.tag === null || (Number.isInteger(record.tag) && record.tag >= 0 && record.tag <= 0xff));
   const header = target.subarray(offset, offset + recordHeaderBytes);
   header.fill(0);
   const view = viewOf(header);
-  view.setUint32(0, record.payload.byteLength, false);
+  view.setUint32(0, payloadBytes, false);
   header[8] = recordTypeEntry;
   view.setUint32(12, record.group, false);
   u64Write(view, 16, record.index);
   u64Write(view, 24, record.term);
-  target.set(record.payload, offset + recordHeaderBytes);
-  const crc = recordCrc(header, record.payload, parentCrc, crc32);
+  const payloadStart = offset + recordHeaderBytes;
+  if (record.tag === null) target.set(record.payload, payloadStart);
+  else {
+    target[payloadStart] = record.tag;
+    target.set(record.payload, payloadStart + 1);
+  }
+  const payload = target.subarray(payloadStart, payloadStart + payloadBytes);
+  const crc = recordCrc(header, payload, parentCrc, crc32);
   view.setUint32(4, crc, false);
   return crc;
 }
