@@ -368,7 +368,8 @@ export class RaftNode {
     if (lastEntry !== undefined) this.log.stableTo(lastEntry.index, lastEntry.term);
     const lastApplied = ready.committedEntries[ready.committedEntries.length - 1];
     if (lastApplied !== undefined) this.log.appliedTo(lastApplied.index);
-    this.outbox.push(...(this.readyWithheld ?? []));
+    const withheld = this.readyWithheld;
+    if (withheld !== null) for (const message of withheld) this.outbox.push(message);
     this.readyWithheld = null;
     this.afterPersist();
   }
