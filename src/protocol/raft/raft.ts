@@ -930,8 +930,18 @@ export class RaftNode {
   }
 
   private appendAsLeader(entries: Entry[]): LogIndex {
-    let index = this.log.lastIndex();
-    const stamped = entries.map((entry) => ({ ...entry, term: this.term, index: ++index as LogIndex }));
+    let index: number = this.log.lastIndex();
+    const term = this.term;
+    const stamped: Entry[] = [];
+    for (const entry of entries) {
+      index += 1;
+      // Built whole, not spread: every entry has one of two shapes.
+      stamped.push(
+        entry.type === "normal"
+          ? { type: "normal", term, index: index as LogIndex, data: entry.data }
+          : { type: "conf-change", term, index: index as LogIndex, change: entry.change },
+      );
+    }
     this.appendToLog(stamped);
     for (const entry of stamped) {
       const bytes = entryBytes(entry);
@@ -953,7 +963,10 @@ export class RaftNode {
   private appendToLog(entries: readonly Entry[]): void {
     if (entries.length === 0) return;
     const first = entries[0]!.index;
-    this.configHistory = this.configHistory.filter((item) => item.index < first);
+    // The history is in index order: only an append over a configuration entry drops any.
+    const newest = this.configHistory[this.configHistory.length - 1];
+    if (newest !== undefined && newest.index >= first)
+      this.configHistory = this.configHistory.filter((item) => item.index < first);
     this.log.append(entries);
     this.trackConfigEntries(entries);
   }
