@@ -147,16 +147,24 @@ export function recordEncode(
     target[payloadStart] = record.tag;
     target.set(record.payload, payloadStart + 1);
   }
-  const payload = target.subarray(payloadStart, payloadStart + payloadBytes);
-  const crc = recordCrc(header, payload, parentCrc, crc32);
+  const crc = recordCrc(target, offset, payloadBytes, parentCrc, crc32);
   view.setUint32(4, crc, false);
   return crc;
 }
 
-function recordCrc(header: Uint8Array, payload: Uint8Array, parentCrc: number, crc32: Checksum): number {
-  let crc = crc32(header.subarray(0, 4), parentCrc);
-  crc = crc32(header.subarray(8, recordHeaderBytes), crc);
-  return crc32(payload, crc);
+/**
+ * The checksum of the record at `offset` of `bytes`, chained from `parentCrc`: its length field,
+ * then the rest of its header after the crc field and its payload, which are adjacent (one call).
+ */
+function recordCrc(
+  bytes: Uint8Array,
+  offset: number,
+  payloadBytes: number,
+  parentCrc: number,
+  crc32: Checksum,
+): number {
+  const crc = crc32(bytes.subarray(offset, offset + 4), parentCrc);
+  return crc32(bytes.subarray(offset + 8, offset + recordHeaderBytes + payloadBytes), crc);
 }
 
 function isZero(bytes: Uint8Array): boolean {
@@ -197,7 +205,7 @@ export function segmentScan(
     const end = offset + recordBytes(payloadBytes);
     if (end > bytes.byteLength) return stop("invalid", "record runs past the end of the segment");
     const payload = bytes.subarray(offset + recordHeaderBytes, end);
-    const crc = recordCrc(header, payload, lastCrc, crc32);
+    const crc = recordCrc(bytes, offset, payloadBytes, lastCrc, crc32);
     if (crc !== view.getUint32(4, false)) return stop("invalid", "checksum mismatch");
     if (header[8] !== recordTypeEntry) return stop("invalid", `unknown record type ${header[8]}`);
     records.push({
