@@ -252,8 +252,8 @@ function optionalBytesWrite(w: ByteWriter, value: Uint8Array | null): void {
 }
 
 /**
- * A signed safe integer: a sign byte, then the magnitude. Callers validated the operation (client
- * requests carry safe integers only); anything else would be a bug, and the writer asserts.
+ * A signed safe integer: a sign byte, then the magnitude ({@link binaryCarries} sent anything else
+ * to the legacy form). Negative zero is written as zero.
  */
 function intWrite(w: ByteWriter, value: number): void {
   w.byte(value < 0 ? 1 : 0);
