@@ -290,10 +290,11 @@ export class ClientService {
     batched: boolean,
   ): void {
     const clock = this.host.environment.clock;
+    // Log time in whole ms: the command layout carries integers (a simulated clock has fractions).
     const data = commandEncode({
       clientId: request.clientId as ClientId,
       sequence: request.sequence,
-      logTimeMs: clock.wallMs(),
+      logTimeMs: Math.floor(clock.wallMs()),
       operation: request.operation,
     });
     const result = group.node.propose(data);

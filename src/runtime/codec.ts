@@ -7,13 +7,12 @@
 import { Packr } from "msgpackr";
 import { assert } from "../lib/assert.js";
 import { isCount, isRecord } from "../protocol/wire/index.js";
-import type { Operation } from "../protocol/client/operations.js";
 import type { PartitionTable } from "../protocol/placement/index.js";
 import type { ConfChange, ConfigState, Entry, Message } from "../protocol/raft/index.js";
-import type { WalEntry } from "../storage/index.js";
+import type { WalEntry, WalTaggedEntry } from "../storage/index.js";
 import type { MachineResult } from "../structures/machine.js";
 import type { SessionTableData } from "../structures/sessions.js";
-import type { ClientId, GroupId, NodeId } from "../types.js";
+import type { GroupId, NodeId } from "../types.js";
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, copyBuffers: true });
 
@@ -21,19 +20,14 @@ const packr = new Packr({ useRecords: false, mapsAsObjects: true, copyBuffers: t
 const entryTagNormal = 1;
 const entryTagConfChange = 2;
 
-/** Encodes a Raft entry as a WAL record. */
-export function entryToWal(entry: Entry): WalEntry {
-  if (entry.type === "normal") {
-    const payload = new Uint8Array(1 + entry.data.byteLength);
-    payload[0] = entryTagNormal;
-    payload.set(entry.data, 1);
-    return { index: entry.index, term: entry.term, payload };
-  }
-  const body = packr.pack(entry.change);
-  const payload = new Uint8Array(1 + body.byteLength);
-  payload[0] = entryTagConfChange;
-  payload.set(body, 1);
-  return { index: entry.index, term: entry.term, payload };
+/**
+ * Encodes a Raft entry as a WAL record: the tag, then the command bytes or the packed change. The
+ * WAL writes the tag in front of the payload itself, so the entry's bytes are not copied here.
+ */
+export function entryToWal(entry: Entry): WalTaggedEntry {
+  if (entry.type === "normal")
+    return { index: entry.index, term: entry.term, tag: entryTagNormal, payload: entry.data };
+  return { index: entry.index, term: entry.term, tag: entryTagConfChange, payload: packr.pack(entry.change) };
 }
 
 /** Decodes a WAL record written by {@link entryToWal}. A bad tag is corruption (the CRC matched). */
@@ -47,26 +41,14 @@ export function entryFromWal(record: WalEntry): Entry {
   return { type: "conf-change", index: record.index, term: record.term, change };
 }
 
-/** A CP write as it travels in a normal entry: the session, the leader's clock (H11), the operation. */
-export interface Command {
-  readonly clientId: ClientId;
-  readonly sequence: number;
-  readonly logTimeMs: number;
-  readonly operation: Operation;
-}
-
-/** Encodes a command for a proposal. */
-export function commandEncode(command: Command): Uint8Array {
-  return packr.pack({ c: command.clientId, s: command.sequence, t: command.logTimeMs, o: command.operation });
-}
-
-/** Decodes a committed command; null for the empty no-op entry a new leader appends. */
-export function commandDecode(data: Uint8Array): Command | null {
-  if (data.byteLength === 0) return null;
-  const raw = packr.unpack(data) as { c: string; s: number; t: number; o: Operation };
-  assert(typeof raw.c === "string" && Number.isSafeInteger(raw.s), "malformed command in the log");
-  return { clientId: raw.c as ClientId, sequence: raw.s, logTimeMs: raw.t, operation: raw.o };
-}
+// The CP command inside a normal entry has its own file (a log format with a legacy form).
+export {
+  type Command,
+  type CommandMalformed,
+  commandDecode,
+  commandEncode,
+  isCommandMalformed,
+} from "./command_codec.js";
 
 /** The state of a data group, as its Raft snapshot carries it. */
 export interface DataSnapshot {

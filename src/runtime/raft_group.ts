@@ -16,7 +16,8 @@ import {
   type Snapshot,
 } from "../protocol/raft/index.js";
 import type { GroupRecovery } from "../storage/index.js";
-import type { CpMachine, CpMachineFactory, MachineResult } from "../structures/machine.js";
+import type { Operation } from "../protocol/client/operations.js";
+import type { ApplyContext, CpMachine, CpMachineFactory, MachineResult } from "../structures/machine.js";
 import { type SessionConfig, type SessionOutcome, SessionTable } from "../structures/sessions.js";
 import type { GroupId, LogIndex, NodeId, PartitionId, Term } from "../types.js";
 import {
@@ -25,6 +26,7 @@ import {
   commandDecode,
   dataSnapshotDecode,
   entryFromWal,
+  isCommandMalformed,
   snapshotBodyEncode,
   walSnapshotDecode,
 } from "./codec.js";
@@ -67,6 +69,14 @@ export class RaftGroup {
   private machine: CpMachine | null;
   private sessions: SessionTable<MachineResult>;
   private logTimeMs = 0;
+  /** The operation `apply` is running through the session table, and where in the log. */
+  private applying: Operation | null = null;
+  private applyingContext: ApplyContext = { index: 0 as LogIndex, logTimeMs: 0 };
+  /**
+   * {@link executeApplying} bound once: a closure made per command costs an allocation and, under
+   * tsx (which keeps function names), a defineProperty call per command.
+   */
+  private readonly execute = (): MachineResult => this.executeApplying();
   /** The leader and role as the last Ready's soft state reported them. */
   leader: NodeId | null = null;
   role: Role = "follower";
@@ -160,12 +170,17 @@ export class RaftGroup {
       return { index: entry.index, term: entry.term, outcome: null };
     const command = commandDecode(entry.data);
     if (command === null) return { index: entry.index, term: entry.term, outcome: null };
+    // Every replica holds the same bytes at this index: a command that does not decode is damage
+    // (or a bug in the leader that wrote it), never client input, which was validated before it
+    // was proposed. Skipping it would hide the damage, so stop as on any corruption.
+    if (isCommandMalformed(command))
+      assert(false, `group ${this.group}: entry ${entry.index} holds no command: ${command.malformed}`);
     // The leader stamps log time; a new leader's clock may lag the old one's, and every replica
     // takes the same maximum, so log time never goes back and stays identical on all replicas.
     this.logTimeMs = Math.max(this.logTimeMs, command.logTimeMs);
-    const machine = this.machine;
-    const context = { index: entry.index, logTimeMs: this.logTimeMs };
-    const execute = (): MachineResult => machine.apply(command.operation, context);
+    this.applying = command.operation;
+    this.applyingContext = { index: entry.index, logTimeMs: this.logTimeMs };
+    const execute = this.execute;
     let outcome = this.sessions.apply(command.clientId, command.sequence, this.logTimeMs, execute);
     if (outcome.kind === "expired") {
       // Client sequence numbers are global to a client, sessions are per partition: the first
@@ -176,7 +191,14 @@ export class RaftGroup {
       this.sessions.apply(command.clientId, 1, this.logTimeMs, () => sessionOpened);
       outcome = this.sessions.apply(command.clientId, command.sequence, this.logTimeMs, execute);
     }
+    this.applying = null;
     return { index: entry.index, term: entry.term, outcome };
+  }
+
+  /** Runs the operation being applied on the machine: the session table calls it at most once. */
+  private executeApplying(): MachineResult {
+    assert(this.applying !== null && this.machine !== null, "a command is being applied");
+    return this.machine.apply(this.applying, this.applyingContext);
   }
 
   /** Answers a read-only operation from the applied state (after ReadIndex confirmed it is current). */

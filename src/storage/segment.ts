@@ -112,7 +112,10 @@ export function recordBytes(payloadBytes: number): number {
   return recordHeaderBytes + payloadBytes;
 }
 
-/** Encodes one entry record into `target` at `offset`, chained from `parentCrc`; returns its crc. */
+/**
+ * Encodes one entry record into `target` at `offset`, chained from `parentCrc`; returns its crc.
+ * The record's payload is `tag` (one byte, when not null) followed by `payload`.
+ */
 export function recordEncode(
   target: Uint8Array,
   offset: number,
@@ -121,30 +124,47 @@ export function recordEncode(
     readonly group: GroupId;
     readonly index: LogIndex;
     readonly term: Term;
+    readonly tag: number | null;
     readonly payload: Uint8Array;
   },
   crc32: Checksum,
 ): number {
-  assert(offset + recordBytes(record.payload.byteLength) <= target.byteLength);
+  const payloadBytes = (record.tag === null ? 0 : 1) + record.payload.byteLength;
+  assert(offset + recordBytes(payloadBytes) <= target.byteLength);
   assert(record.group >= 0 && record.group <= 0xffff_ffff);
+  assert(record.tag === null || (Number.isInteger(record.tag) && record.tag >= 0 && record.tag <= 0xff));
   const header = target.subarray(offset, offset + recordHeaderBytes);
   header.fill(0);
   const view = viewOf(header);
-  view.setUint32(0, record.payload.byteLength, false);
+  view.setUint32(0, payloadBytes, false);
   header[8] = recordTypeEntry;
   view.setUint32(12, record.group, false);
   u64Write(view, 16, record.index);
   u64Write(view, 24, record.term);
-  target.set(record.payload, offset + recordHeaderBytes);
-  const crc = recordCrc(header, record.payload, parentCrc, crc32);
+  const payloadStart = offset + recordHeaderBytes;
+  if (record.tag === null) target.set(record.payload, payloadStart);
+  else {
+    target[payloadStart] = record.tag;
+    target.set(record.payload, payloadStart + 1);
+  }
+  const crc = recordCrc(target, offset, payloadBytes, parentCrc, crc32);
   view.setUint32(4, crc, false);
   return crc;
 }
 
-function recordCrc(header: Uint8Array, payload: Uint8Array, parentCrc: number, crc32: Checksum): number {
-  let crc = crc32(header.subarray(0, 4), parentCrc);
-  crc = crc32(header.subarray(8, recordHeaderBytes), crc);
-  return crc32(payload, crc);
+/**
+ * The checksum of the record at `offset` of `bytes`, chained from `parentCrc`: its length field,
+ * then the rest of its header after the crc field and its payload, which are adjacent (one call).
+ */
+function recordCrc(
+  bytes: Uint8Array,
+  offset: number,
+  payloadBytes: number,
+  parentCrc: number,
+  crc32: Checksum,
+): number {
+  const crc = crc32(bytes.subarray(offset, offset + 4), parentCrc);
+  return crc32(bytes.subarray(offset + 8, offset + recordHeaderBytes + payloadBytes), crc);
 }
 
 function isZero(bytes: Uint8Array): boolean {
@@ -185,7 +205,7 @@ export function segmentScan(
     const end = offset + recordBytes(payloadBytes);
     if (end > bytes.byteLength) return stop("invalid", "record runs past the end of the segment");
     const payload = bytes.subarray(offset + recordHeaderBytes, end);
-    const crc = recordCrc(header, payload, lastCrc, crc32);
+    const crc = recordCrc(bytes, offset, payloadBytes, lastCrc, crc32);
     if (crc !== view.getUint32(4, false)) return stop("invalid", "checksum mismatch");
     if (header[8] !== recordTypeEntry) return stop("invalid", `unknown record type ${header[8]}`);
     records.push({

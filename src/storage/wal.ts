@@ -37,6 +37,7 @@ import {
   segmentName,
   segmentsScan,
   type WalEntry,
+  type WalTaggedEntry,
 } from "./wal_recovery.js";
 
 /** Sizes of a {@link Wal}, units last. */
@@ -232,16 +233,17 @@ export class Wal {
    * May write, and at a segment boundary sync, but never acknowledges. Throws LimitExceededError
    * for a payload above recordPayloadBytesMax.
    */
-  append(group: GroupId, entries: readonly WalEntry[]): void {
+  append(group: GroupId, entries: readonly (WalEntry | WalTaggedEntry)[]): void {
     assert(!this.isClosed, "the WAL is closed");
     assert(!this.syncInFlight, "no append while an asynchronous sync is in flight");
     const first = entries[0];
     if (first === undefined) return;
     for (const entry of entries) {
-      if (entry.payload.byteLength > this.config.recordPayloadBytesMax) {
+      const payloadBytes = storedPayloadBytes(entry);
+      if (payloadBytes > this.config.recordPayloadBytesMax) {
         throw new LimitExceededError(
           "recordPayloadBytesMax",
-          entry.payload.byteLength,
+          payloadBytes,
           this.config.recordPayloadBytesMax,
         );
       }
@@ -449,10 +451,11 @@ export class Wal {
     return segment;
   }
 
-  private recordAppend(group: GroupId, entry: WalEntry): void {
-    const bytes = recordBytes(entry.payload.byteLength);
+  private recordAppend(group: GroupId, entry: WalEntry | WalTaggedEntry): void {
+    const bytes = recordBytes(storedPayloadBytes(entry));
     if (this.writeOffset + bytes > this.current().segmentBytes) this.roll();
-    const record = { group, index: entry.index, term: entry.term, payload: entry.payload };
+    const tag = "tag" in entry ? entry.tag : null;
+    const record = { group, index: entry.index, term: entry.term, tag, payload: entry.payload };
     if (bytes > this.buffer.byteLength) {
       this.flush();
       const own = new Uint8Array(bytes);
@@ -534,4 +537,9 @@ export class Wal {
     this.disk.truncate(path, segmentBytes);
     this.disk.sync(path);
   }
+}
+
+/** The bytes an entry's record stores as its payload: the tag, if any, then the payload. */
+function storedPayloadBytes(entry: WalEntry | WalTaggedEntry): number {
+  return ("tag" in entry ? 1 : 0) + entry.payload.byteLength;
 }

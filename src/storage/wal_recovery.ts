@@ -43,6 +43,15 @@ export interface WalEntry {
   readonly payload: Uint8Array;
 }
 
+/**
+ * An entry to append whose stored payload is one byte, `tag`, then `payload`: the caller need not
+ * copy its bytes into a new array only to put a byte in front. Recovery returns the stored payload
+ * whole (tag first), as a {@link WalEntry}.
+ */
+export interface WalTaggedEntry extends WalEntry {
+  readonly tag: number;
+}
+
 /** What recovery returns for one group. */
 export interface GroupRecovery {
   readonly group: GroupId;

@@ -43,6 +43,9 @@ function ok(result: ClientResult): MachineResult {
   return { kind: "ok", result };
 }
 
+/** The answer of every put: shared, as results are read-only. */
+const okNull: MachineResult = ok(null);
+
 function refused(message: string): MachineResult {
   return { kind: "refused", message };
 }
@@ -104,16 +107,16 @@ export class CpStructures implements CpMachine {
 
   private mapApply(operation: MapOperation): MachineResult {
     const key = operation.key;
-    const current = this.maps.get(operation.name)?.get(key) ?? null;
     switch (operation.op) {
       case "get":
-        return ok(current);
+        return ok(this.maps.get(operation.name)?.get(key) ?? null);
       case "put":
         this.entrySet(operation.name, key, operation.value);
-        return ok(null);
+        return okNull;
       case "delete":
         return ok(this.entrySet(operation.name, key, null));
       case "cas": {
+        const current = this.maps.get(operation.name)?.get(key) ?? null;
         const matches =
           operation.expected === null
             ? current === null
@@ -130,9 +133,8 @@ export class CpStructures implements CpMachine {
   /** Sets (or with null, deletes) one entry; returns whether it existed. Empty maps are dropped. */
   private entrySet(name: string, key: string, value: Uint8Array | null): boolean {
     let entries = this.maps.get(name);
-    const existed = entries?.has(key) ?? false;
     if (value === null) {
-      entries?.delete(key);
+      const existed = entries?.delete(key) ?? false;
       if (entries?.size === 0) this.maps.delete(name);
       return existed;
     }
@@ -140,8 +142,9 @@ export class CpStructures implements CpMachine {
       entries = new Map();
       this.maps.set(name, entries);
     }
+    const size = entries.size;
     entries.set(key, value);
-    return existed;
+    return entries.size === size;
   }
 
   private longApply(operation: AtomicLongOperation): MachineResult {

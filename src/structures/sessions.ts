@@ -58,6 +58,12 @@ export class SessionTable<R> {
    * slots of deleted entries until it is rebuilt, and `touch` leaves one at the front per command.
    */
   private oldestActiveMs = Number.NEGATIVE_INFINITY;
+  /**
+   * The client whose session is last in the activity order, or null when unknown. A client that
+   * sends command after command (the common case) is touched without moving it: a Map moves a key
+   * only by deleting and re-inserting it, which leaves a dead slot behind each time.
+   */
+  private newest: ClientId | null = null;
 
   constructor(private readonly config: SessionConfig) {
     assert(config.sessionsMax > 0, "sessionsMax must be positive");
@@ -85,6 +91,7 @@ export class SessionTable<R> {
     if (session === undefined) {
       this.evictForRoom();
       this.sessions.set(client, { lastSequence: sequence, response, lastActiveMs: logTimeMs });
+      this.newest = client;
     } else {
       session.lastSequence = Math.max(session.lastSequence, sequence);
       session.response = response;
@@ -114,6 +121,7 @@ export class SessionTable<R> {
     const rows = [...data.sessions].sort((a, b) => a[3] - b[3] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     for (const [id, lastSequence, response, lastActiveMs] of rows) {
       table.sessions.set(id as ClientId, { lastSequence, response, lastActiveMs });
+      table.newest = id as ClientId;
     }
     return table;
   }
@@ -122,8 +130,10 @@ export class SessionTable<R> {
   private touch(client: ClientId, session: Session<R>, logTimeMs: number): void {
     assert(logTimeMs >= session.lastActiveMs, "log time never goes back");
     session.lastActiveMs = logTimeMs;
+    if (client === this.newest) return;
     this.sessions.delete(client);
     this.sessions.set(client, session);
+    this.newest = client;
   }
 
   /** Evicts every session idle for longer than the expiry: they are all at the front. */
@@ -136,6 +146,7 @@ export class SessionTable<R> {
         return;
       }
       this.sessions.delete(id);
+      if (id === this.newest) this.newest = null;
     }
     this.oldestActiveMs = Number.NEGATIVE_INFINITY;
   }
@@ -153,6 +164,8 @@ export class SessionTable<R> {
       else if (session.lastActiveMs !== oldestMs) break;
       if (victim === null || id < victim) victim = id;
     }
-    if (victim !== null) this.sessions.delete(victim);
+    if (victim === null) return;
+    this.sessions.delete(victim);
+    if (victim === this.newest) this.newest = null;
   }
 }

@@ -11,7 +11,7 @@ import { AssertionError } from "../../src/lib/assert.js";
 import { Prng } from "../../src/lib/prng.js";
 import { SimDisk } from "../../src/sim/sim_disk.js";
 import { Wal, type WalConfig } from "../../src/storage/wal.js";
-import type { WalEntry } from "../../src/storage/wal_recovery.js";
+import type { WalEntry, WalTaggedEntry } from "../../src/storage/wal_recovery.js";
 import { type GroupId, groupId, logIndex, nodeId, term } from "../../src/types.js";
 
 const config: WalConfig = {
@@ -177,6 +177,26 @@ describe("Wal over SimDisk", () => {
     const { wal } = reopen(freshDisk());
     const big: WalEntry = { index: logIndex(1), term: term(1), payload: new Uint8Array(1025) };
     expect(() => wal.append(groupId(1), [big])).toThrow(LimitExceededError);
+    // A tag counts: 1024 bytes of payload behind a tag are 1025 stored bytes.
+    const tagged: WalTaggedEntry = { ...big, tag: 1, payload: new Uint8Array(1024) };
+    expect(() => wal.append(groupId(1), [tagged])).toThrow(LimitExceededError);
+  });
+
+  it("stores a tagged entry as its tag then its payload, with untagged ones, across segment rolls", () => {
+    const disk = freshDisk();
+    const { wal } = reopen(disk);
+    const plain = entries(1, 40, 1, 3);
+    const tagged: WalTaggedEntry[] = entries(41, 40, 1, 4).map((entry, i) => ({ ...entry, tag: i % 256 }));
+    wal.append(groupId(1), plain);
+    wal.append(groupId(1), tagged);
+    wal.sync();
+    const stored = tagged.map(({ index, term: t, tag, payload }) => ({
+      index,
+      term: t,
+      payload: Uint8Array.of(tag, ...payload),
+    }));
+    const { recovery } = reopen(disk);
+    expect(recovered(recovery, groupId(1))?.entries).toEqual([...plain, ...stored]);
   });
 });
 

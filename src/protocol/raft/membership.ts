@@ -60,7 +60,19 @@ export function quorumSize(voterCount: number): number {
 
 /** The largest index stored on a majority of voters, given each voter's match index. */
 export function quorumMatchIndex(voters: readonly NodeId[], matchOf: (id: NodeId) => number): LogIndex {
-  const matches = voters.map(matchOf).sort((a, b) => b - a);
+  // Insertion into descending order: voter sets are small (3 to 7), and a leader asks on every
+  // append response, where a sort with a comparator callback cost more than the rest of the step.
+  const matches: number[] = [];
+  for (const voter of voters) {
+    const match = matchOf(voter);
+    let i = matches.length;
+    matches.push(match);
+    while (i > 0 && matches[i - 1]! < match) {
+      matches[i] = matches[i - 1]!;
+      i--;
+    }
+    matches[i] = match;
+  }
   return matches[quorumSize(voters.length) - 1]! as LogIndex;
 }
 

@@ -13,7 +13,7 @@ import { confChangeApply, confChangeRefusal, tallyVotes } from "./membership.js"
 import type { Progress } from "./progress.js";
 import { entryBytes, RaftLog } from "./raft_log.js";
 import { ReadOnly } from "./read_only.js";
-import { type Outgoing, Replication } from "./replication.js";
+import { Replication } from "./replication.js";
 import type { Storage } from "./storage.js";
 import type {
   ConfChange,
@@ -107,7 +107,8 @@ export class RaftNode {
       id: this.id,
       config,
       log: this.log,
-      send: (message) => this.send(message),
+      term: () => this.term,
+      send: (message) => this.outbox.push(message),
       ticks: () => this.tickCount,
     });
     this.trackConfigEntries(this.log.entries(this.log.firstIndex(), (this.log.lastIndex() + 1) as LogIndex));
@@ -179,7 +180,7 @@ export class RaftNode {
     if (this.role !== "leader") {
       if (this.leader === null) return { kind: "no-leader" };
       if (!this.config.proposalForwarding) return { kind: "not-leader", leader: this.leader };
-      this.send({ type: "propose", to: this.leader, data: [data] });
+      this.send({ type: "propose", from: this.id, to: this.leader, term: this.term, data: [data] });
       return { kind: "forwarded", leader: this.leader };
     }
     if (this.leadTransferee !== null) return { kind: "dropped", reason: "leadership transfer in progress" };
@@ -225,7 +226,7 @@ export class RaftNode {
       return this.readIndexAtLeader(requestId, this.id) ? { kind: "pending" } : { kind: "overloaded" };
     }
     if (this.leader === null) return { kind: "no-leader" };
-    this.send({ type: "read-index", to: this.leader, requestId });
+    this.send({ type: "read-index", from: this.id, to: this.leader, term: this.term, requestId });
     return { kind: "pending" };
   }
 
@@ -256,7 +257,8 @@ export class RaftNode {
     this.leaseRevoked = true; // The lease must end before another member may win (H5).
     this.electionElapsed = 0;
     const progress = this.replication.progress.get(target)!;
-    if (progress.match === this.log.lastIndex()) this.send({ type: "timeout-now", to: target });
+    if (progress.match === this.log.lastIndex())
+      this.send({ type: "timeout-now", from: this.id, to: target, term: this.term });
     else this.replication.sendAppend(target);
     return { kind: "started" };
   }
@@ -366,7 +368,8 @@ export class RaftNode {
     if (lastEntry !== undefined) this.log.stableTo(lastEntry.index, lastEntry.term);
     const lastApplied = ready.committedEntries[ready.committedEntries.length - 1];
     if (lastApplied !== undefined) this.log.appliedTo(lastApplied.index);
-    this.outbox.push(...(this.readyWithheld ?? []));
+    const withheld = this.readyWithheld;
+    if (withheld !== null) for (const message of withheld) this.outbox.push(message);
     this.readyWithheld = null;
     this.afterPersist();
   }
@@ -602,7 +605,9 @@ export class RaftNode {
         // A stale leader (e.g. back from a partition) learns the term and steps down.
         this.send({
           type: "append-response",
+          from: this.id,
           to: message.from,
+          term: this.term,
           reject: true,
           index: 0 as LogIndex,
           hintIndex: 0 as LogIndex,
@@ -736,7 +741,13 @@ export class RaftNode {
 
   private handleHeartbeat(message: Extract<Message, { type: "heartbeat" }>): void {
     this.log.commitTo(Math.min(message.commit, this.log.lastIndex()) as LogIndex);
-    this.send({ type: "heartbeat-response", to: message.from, context: message.context });
+    this.send({
+      type: "heartbeat-response",
+      from: this.id,
+      to: message.from,
+      term: this.term,
+      context: message.context,
+    });
   }
 
   private handleSnapshot(message: Extract<Message, { type: "snapshot" }>): void {
@@ -767,13 +778,22 @@ export class RaftNode {
         assembly !== null && assembly.index === meta.index && assembly.term === meta.term
           ? assembly.bytes
           : 0;
-      this.send({ type: "snapshot-response", to: message.from, index: meta.index, offset });
+      this.send({
+        type: "snapshot-response",
+        from: this.id,
+        to: message.from,
+        term: this.term,
+        index: meta.index,
+        offset,
+      });
       return;
     }
     if (!message.done) {
       this.send({
         type: "snapshot-response",
+        from: this.id,
         to: message.from,
+        term: this.term,
         index: meta.index,
         offset: this.assembly!.bytes,
       });
@@ -843,7 +863,7 @@ export class RaftNode {
     if (this.maybeCommit()) this.commitBroadcast();
     this.replication.sendAppendsTo(message.from);
     if (message.from === this.leadTransferee && progress.match === this.log.lastIndex()) {
-      this.send({ type: "timeout-now", to: message.from });
+      this.send({ type: "timeout-now", from: this.id, to: message.from, term: this.term });
     }
   }
 
@@ -877,7 +897,8 @@ export class RaftNode {
 
   private respondRead(requestId: string, from: NodeId, index: LogIndex): void {
     if (from === this.id) this.readStates.push({ requestId, index });
-    else this.send({ type: "read-index-response", to: from, requestId, index });
+    else
+      this.send({ type: "read-index-response", from: this.id, to: from, term: this.term, requestId, index });
   }
 
   private committedInCurrentTerm(): boolean {
@@ -916,8 +937,18 @@ export class RaftNode {
   }
 
   private appendAsLeader(entries: Entry[]): LogIndex {
-    let index = this.log.lastIndex();
-    const stamped = entries.map((entry) => ({ ...entry, term: this.term, index: ++index as LogIndex }));
+    let index: number = this.log.lastIndex();
+    const term = this.term;
+    const stamped: Entry[] = [];
+    for (const entry of entries) {
+      index += 1;
+      // Built whole, not spread: every entry has one of two shapes.
+      stamped.push(
+        entry.type === "normal"
+          ? { type: "normal", term, index: index as LogIndex, data: entry.data }
+          : { type: "conf-change", term, index: index as LogIndex, change: entry.change },
+      );
+    }
     this.appendToLog(stamped);
     for (const entry of stamped) {
       const bytes = entryBytes(entry);
@@ -939,7 +970,10 @@ export class RaftNode {
   private appendToLog(entries: readonly Entry[]): void {
     if (entries.length === 0) return;
     const first = entries[0]!.index;
-    this.configHistory = this.configHistory.filter((item) => item.index < first);
+    // The history is in index order: only an append over a configuration entry drops any.
+    const newest = this.configHistory[this.configHistory.length - 1];
+    if (newest !== undefined && newest.index >= first)
+      this.configHistory = this.configHistory.filter((item) => item.index < first);
     this.log.append(entries);
     this.trackConfigEntries(entries);
   }
@@ -960,8 +994,9 @@ export class RaftNode {
   // ---------------------------------------------------------------------------------------------
   // Sending.
 
-  private send(message: Outgoing): void {
-    this.outbox.push({ ...message, from: this.id, term: this.term } as Message);
+  /** Queues a message. Callers build it whole (sender, term and all): one object shape per type. */
+  private send(message: Message): void {
+    this.outbox.push(message);
   }
 
   private hardState(): HardState {

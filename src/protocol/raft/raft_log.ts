@@ -87,13 +87,17 @@ export class RaftLog {
   entries(low: LogIndex, high: LogIndex, bytesMax = Number.POSITIVE_INFINITY): Entry[] {
     assert(low >= this.firstIndex(), `entries from ${low} below first index ${this.firstIndex()}`);
     assert(high <= this.lastIndex() + 1, "entries beyond the last index");
-    const out: Entry[] = [];
-    if (low >= high) return out;
-    if (low < this.unstableOffset && this.unstableSnapshot === null) {
-      out.push(...this.storage.entries(low, Math.min(high, this.unstableOffset) as LogIndex));
-    }
-    const from = Math.max(low, this.unstableOffset);
-    for (let index = from; index < high; index++) out.push(this.unstable[index - this.unstableOffset]!);
+    if (low >= high) return [];
+    const offset = this.unstableOffset;
+    // The common cases take one slice: all from storage (a follower catching up, applying) or all
+    // from the unstable tail (a leader replicating what it just appended).
+    if (low >= offset) return limitBytes(this.unstable.slice(low - offset, high - offset), bytesMax);
+    // With an unstable snapshot the log starts at `offset` (firstIndex), so low < offset is refused above.
+    assert(this.unstableSnapshot === null, "entries below an unstable snapshot");
+    const stored = this.storage.entries(low, Math.min(high, offset) as LogIndex);
+    if (high <= offset) return limitBytes(stored, bytesMax);
+    const out = stored.slice();
+    for (let index = offset; index < high; index++) out.push(this.unstable[index - offset]!);
     return limitBytes(out, bytesMax);
   }
 

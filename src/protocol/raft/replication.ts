@@ -6,7 +6,7 @@
 // or commitment: the RaftNode owns those and asks this for the facts it needs (quorum match,
 // acknowledged contexts, activity).
 
-import type { LogIndex, NodeId } from "../../types.js";
+import type { LogIndex, NodeId, Term } from "../../types.js";
 import type { RaftConfig } from "./config.js";
 import { quorumMatchIndex, quorumSize } from "./membership.js";
 import { Progress } from "./progress.js";
@@ -16,18 +16,15 @@ import type { ConfigState, Message } from "./types.js";
 /** Most heartbeat contexts whose send tick the leader remembers for leases. */
 const contextTicksMax = 256;
 
-type Without<M, K extends keyof M> = M extends unknown ? Omit<M, K> : never;
-
-/** A message before the node stamps its sender and term. */
-export type Outgoing = Without<Message, "from" | "term">;
-
 /** The facts about its node that the replicator reads. */
 export interface ReplicationHost {
   readonly id: NodeId;
   readonly config: RaftConfig;
   readonly log: RaftLog;
-  /** Queues a message, stamped with the node's id and term. */
-  send(message: Outgoing): void;
+  /** The node's current term, which every message it sends carries. */
+  term(): Term;
+  /** Queues a message (built whole, one object shape per type: no copy on the way out). */
+  send(message: Message): void;
   /** Ticks since the node started (heartbeat send times, for leases). */
   ticks(): number;
 }
@@ -256,10 +253,12 @@ export class Replication {
     if (this.contextTicks.size > contextTicksMax)
       this.contextTicks.delete(this.contextTicks.keys().next().value!);
     const committed = this.host.log.committed;
+    const self = this.host.id;
+    const term = this.host.term();
     for (const [id, progress] of this.progress) {
-      if (id === this.host.id) continue;
+      if (id === self) continue;
       const commit = Math.min(progress.match, committed) as LogIndex;
-      this.host.send({ type: "heartbeat", to: id, commit, context });
+      this.host.send({ type: "heartbeat", from: self, to: id, term, commit, context });
     }
   }
 
@@ -278,12 +277,19 @@ export class Replication {
     }
     const entries = log.entries(progress.next, (log.lastIndex() + 1) as LogIndex, config.appendBytesMax);
     if (entries.length === 0 && !sendIfEmpty) return false;
-    this.host.send({ type: "append", to, prevIndex, prevTerm, entries, commit: log.committed });
-    const last = entries[entries.length - 1];
-    progress.sentEntries(
-      last?.index ?? prevIndex,
-      entries.reduce((sum, entry) => sum + entryBytes(entry), 0),
-    );
+    this.host.send({
+      type: "append",
+      from: this.host.id,
+      to,
+      term: this.host.term(),
+      prevIndex,
+      prevTerm,
+      entries,
+      commit: log.committed,
+    });
+    let bytes = 0;
+    for (const entry of entries) bytes += entryBytes(entry);
+    progress.sentEntries(entries[entries.length - 1]?.index ?? prevIndex, bytes);
     return entries.length > 0;
   }
 
@@ -294,6 +300,8 @@ export class Replication {
     const chunk = snapshot.data.subarray(offset, offset + this.host.config.snapshotChunkBytes);
     const done = offset + chunk.length >= snapshot.data.length;
     progress.snapshotTicksIdle = 0;
-    this.host.send({ type: "snapshot", to, meta: snapshot.meta, offset, chunk, done });
+    const { id: from } = this.host;
+    const term = this.host.term();
+    this.host.send({ type: "snapshot", from, to, term, meta: snapshot.meta, offset, chunk, done });
   }
 }
