@@ -116,8 +116,8 @@ export class ApService {
       const replicator = new Replicator(this.replicaId, this.config, prng);
       this.replicators.set(row.partition, replicator);
       this.rows.set(row.partition, row.replicas);
-      this.peersSet(row.partition);
       this.restore(row.partition, replicator, saved.get(row.partition) ?? []);
+      this.peersSet(row.partition);
     }
   }
 
@@ -255,6 +255,23 @@ export class ApService {
     for (const [partition, replicas] of this.rows) if (replicas.includes(node)) this.peersSet(partition);
   }
 
+  /**
+   * SWIM suspects `node` or declared it dead: in every partition it replicates, the other replicas
+   * exchange digests at once, so a delta it sent to some of them only (replication is origin-only,
+   * see protocol/replication/replicator.ts) reaches the rest without waiting for anti-entropy.
+   */
+  peerLost(node: NodeId): void {
+    const replica = this.replicaOfNode.get(node);
+    if (node === this.host.nodeId || replica === undefined) return;
+    for (const [partition, replicas] of this.rows) {
+      if (!replicas.includes(node)) continue;
+      const replicator = this.replicators.get(partition);
+      if (replicator === undefined) continue;
+      replicator.peerLost(replica);
+      this.outboxCollect(partition, replicator);
+    }
+  }
+
   private peersSet(partition: PartitionId): void {
     const replicas = this.rows.get(partition) ?? [];
     const peers: ReplicaId[] = [];
@@ -262,7 +279,10 @@ export class ApService {
       const replica = this.replicaOfNode.get(node);
       if (node !== this.host.nodeId && replica !== undefined) peers.push(replica);
     }
-    this.replicators.get(partition)?.setPeers(peers);
+    const replicator = this.replicators.get(partition);
+    if (replicator === undefined) return;
+    replicator.setPeers(peers);
+    this.outboxCollect(partition, replicator); // The digest exchanges a changed peer set starts.
   }
 
   /** Whether this member replicates `partition`. */

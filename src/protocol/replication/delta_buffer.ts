@@ -1,12 +1,12 @@
 // The delta buffer of delta-state anti-entropy (Almeida, Shoker, Baquero, Algorithm 2): every
-// delta applied locally, or received and found to inflate the state, is numbered and kept until
+// delta applied locally (and any delta received from a replica that is not a peer, which the
+// replicator forwards; see replicator.ts on origin-only propagation) is numbered and kept until
 // every peer has acknowledged it. A peer that acknowledged sequence a is sent the join of deltas
 // [a, next): a delta-interval, which it may join because it already holds everything before a.
 // The buffer has a hard entry limit; when it overflows, the oldest deltas go and a peer that
 // still needed them gets the full state instead.
 
 import { assert } from "../../lib/assert.js";
-import type { ReplicaId } from "../../types.js";
 import type { Crdt } from "../crdt/crdt.js";
 import type { CrdtMutants } from "../crdt/mutants.js";
 
@@ -14,8 +14,6 @@ interface BufferedDelta {
   readonly seq: number;
   readonly key: string;
   readonly delta: Crdt;
-  /** The peer the delta came from (it holds it already), or null for a local mutation. */
-  readonly origin: ReplicaId | null;
 }
 
 /** Numbered deltas awaiting acknowledgement, oldest first. */
@@ -44,8 +42,8 @@ export class DeltaBuffer {
   }
 
   /** Numbers and keeps a delta; drops the oldest one if the buffer is full. */
-  push(key: string, delta: Crdt, origin: ReplicaId | null): void {
-    if (this.entriesMax > 0) this.entries.push({ seq: this.next, key, delta, origin });
+  push(key: string, delta: Crdt): void {
+    if (this.entriesMax > 0) this.entries.push({ seq: this.next, key, delta });
     this.next += 1;
     if (this.size > this.entriesMax) this.head += 1;
     this.compactArray();
@@ -58,19 +56,32 @@ export class DeltaBuffer {
   }
 
   /**
-   * Joins the deltas [fromSeq, nextSeq) by key, leaving out those that came from `peer`. The
-   * result holds fresh copies: the caller may keep them.
+   * Joins the deltas [fromSeq, nextSeq) by key. A key with one delta in the interval maps to the
+   * buffered delta itself, not a copy: the caller reads the result (to encode it) and drops it, and
+   * must not change or keep its values.
    */
-  interval(fromSeq: number, peer: ReplicaId, mutants: CrdtMutants): Map<string, Crdt> {
+  interval(fromSeq: number, mutants: CrdtMutants): Map<string, Crdt> {
     assert(this.holdsFrom(fromSeq), "interval starts before the oldest held delta");
     const joined = new Map<string, Crdt>();
+    const copied = new Set<string>();
     for (let i = this.head + (fromSeq - this.oldestSeq); i < this.entries.length; i++) {
       const entry = this.entries[i]!;
       assert(entry.seq >= fromSeq, "buffer order broken");
-      if (entry.origin === peer) continue;
       const mine = joined.get(entry.key);
-      if (mine === undefined) joined.set(entry.key, entry.delta.clone());
-      else if (mine.type === entry.delta.type) mine.join(entry.delta, mutants);
+      if (mine === undefined) {
+        joined.set(entry.key, entry.delta);
+        continue;
+      }
+      if (mine.type !== entry.delta.type) continue;
+      if (copied.has(entry.key)) {
+        mine.join(entry.delta, mutants);
+        continue;
+      }
+      // A second delta of the key: join into a copy, never into the buffered delta.
+      const copy = mine.clone();
+      copy.join(entry.delta, mutants);
+      joined.set(entry.key, copy);
+      copied.add(entry.key);
     }
     return joined;
   }
