@@ -6,11 +6,11 @@ import { assert } from "../../lib/assert.js";
 import type { ReplicaId } from "../../types.js";
 import { type ByteReader, type ByteWriter, CodecError, compareStrings } from "./codec.js";
 import { CONTEXT_REPLICAS_MAX } from "./causal_context.js";
-import type { Crdt } from "./crdt.js";
+import type { Crdt, ProjectableCrdt } from "./crdt.js";
 import { type CrdtMutants, MUTANTS_NONE } from "./mutants.js";
 
 /** A grow-only counter. */
-export class GCounter implements Crdt {
+export class GCounter implements ProjectableCrdt {
   readonly type = "gcounter";
   private readonly totals = new Map<ReplicaId, number>();
 
@@ -43,12 +43,22 @@ export class GCounter implements Crdt {
    * equal to joining {@link incrementDelta}, since the new total is at least the old one.
    */
   increment(replica: ReplicaId, amount: number): GCounter {
+    this.incrementInPlace(replica, amount);
+    return this.projection(replica);
+  }
+
+  /** Adds `amount` (≥ 0) at `replica` in place, allocating nothing: {@link increment} without the delta. */
+  incrementInPlace(replica: ReplicaId, amount: number): void {
     assert(Number.isSafeInteger(amount) && amount >= 0, "a GCounter grows by a non-negative integer");
-    const total = this.totalOf(replica) + amount;
-    this.totals.set(replica, total);
-    const delta = new GCounter();
-    delta.totals.set(replica, total);
-    return delta;
+    this.totals.set(replica, this.totalOf(replica) + amount);
+  }
+
+  /** The total of `replica` alone (bottom if it has none): every increment delta it made is ⊑ it. */
+  projection(replica: ReplicaId): GCounter {
+    const part = new GCounter();
+    const total = this.totals.get(replica);
+    if (total !== undefined) part.totals.set(replica, total);
+    return part;
   }
 
   join(other: Crdt, mutants: CrdtMutants = MUTANTS_NONE): boolean {
@@ -112,7 +122,7 @@ export class GCounter implements Crdt {
 }
 
 /** A counter that goes up and down: increments minus decrements. */
-export class PNCounter implements Crdt {
+export class PNCounter implements ProjectableCrdt {
   readonly type = "pncounter";
 
   constructor(
@@ -141,6 +151,18 @@ export class PNCounter implements Crdt {
     assert(Number.isSafeInteger(amount), "a PNCounter moves by an integer");
     if (amount >= 0) return new PNCounter(this.increments.increment(replica, amount), new GCounter());
     return new PNCounter(new GCounter(), this.decrements.increment(replica, -amount));
+  }
+
+  /** Adds `amount` (any sign) at `replica` in place, allocating nothing: {@link add} without the delta. */
+  addInPlace(replica: ReplicaId, amount: number): void {
+    assert(Number.isSafeInteger(amount), "a PNCounter moves by an integer");
+    if (amount >= 0) this.increments.incrementInPlace(replica, amount);
+    else this.decrements.incrementInPlace(replica, -amount);
+  }
+
+  /** The increments and decrements of `replica` alone: every delta it made is ⊑ it. */
+  projection(replica: ReplicaId): PNCounter {
+    return new PNCounter(this.increments.projection(replica), this.decrements.projection(replica));
   }
 
   join(other: Crdt, mutants: CrdtMutants = MUTANTS_NONE): boolean {
