@@ -33,7 +33,8 @@ import { Hlc, type HlcConfig, type HlcTimestamp } from "../clock/hlc.js";
 import { CausalCrdt } from "../crdt/causal.js";
 import type { Crdt, CrdtTypeName, ProjectableCrdt } from "../crdt/crdt.js";
 import type { CrdtMutants } from "../crdt/mutants.js";
-import { decodeCrdt, encodeCrdt, latestStampOf } from "../crdt/registry.js";
+import { ByteWriter } from "../crdt/codec.js";
+import { decodeCrdt, encodeCrdt, encodeCrdtInto, latestStampOf } from "../crdt/registry.js";
 import { DeltaBuffer } from "./delta_buffer.js";
 import type { MerkleShape } from "./merkle.js";
 import type { KeyedBytes, ReplicationMessage } from "./messages.js";
@@ -108,6 +109,8 @@ export class Replicator {
   /** Per peer: the nextSeq and tick of the last interval sent, to avoid resending it every round. */
   private readonly lastSent = new Map<ReplicaId, { readonly seq: number; readonly tick: number }>();
   private peers: ReplicaId[] = [];
+  /** Reused by intervalEntries: its buffer grows to the largest interval and stays. */
+  private readonly intervalWriter = new ByteWriter(1024);
   /** The projection on this replica of the state at a key written by mutateProjected. */
   private readonly projectSelf = (key: string): Crdt | null => {
     const state = this.store.get(key) as ProjectableCrdt | undefined;
@@ -370,11 +373,27 @@ export class Replicator {
     this.send({ type: "delta", from: this.self, to: peer, fromSeq: 0, toSeq, isFull: true, entries });
   }
 
-  /** The deltas [fromSeq, nextSeq) joined by key and encoded. */
+  /**
+   * The deltas [fromSeq, nextSeq) joined by key and encoded, all into one buffer: each entry's
+   * bytes are a view of it (one allocation per interval, not two per key).
+   */
   private intervalEntries(fromSeq: number): KeyedBytes[] {
+    const joined = this.buffer.interval(fromSeq, this.config.mutants, this.projectSelf);
+    const writer = this.intervalWriter;
+    writer.reset();
+    const ends: number[] = [];
+    for (const delta of joined.values()) {
+      encodeCrdtInto(writer, delta);
+      ends.push(writer.view().byteLength);
+    }
+    const all = writer.finish();
     const entries: KeyedBytes[] = [];
-    for (const [key, delta] of this.buffer.interval(fromSeq, this.config.mutants, this.projectSelf)) {
-      entries.push({ key, bytes: encodeCrdt(delta) });
+    let start = 0;
+    let i = 0;
+    for (const key of joined.keys()) {
+      const end = ends[i++]!;
+      entries.push({ key, bytes: all.subarray(start, end) });
+      start = end;
     }
     return entries;
   }
