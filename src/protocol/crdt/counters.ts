@@ -9,10 +9,14 @@ import { CONTEXT_REPLICAS_MAX } from "./causal_context.js";
 import type { Crdt, ProjectableCrdt } from "./crdt.js";
 import { type CrdtMutants, MUTANTS_NONE } from "./mutants.js";
 
+/** The totals of every GCounter never written: shared, never changed. */
+const NO_TOTALS: ReadonlyMap<ReplicaId, number> = new Map();
+
 /** A grow-only counter. */
 export class GCounter implements ProjectableCrdt {
   readonly type = "gcounter";
-  private readonly totals = new Map<ReplicaId, number>();
+  /** Shared and empty until the first write (most deltas leave one side of a PNCounter empty). */
+  private totals: ReadonlyMap<ReplicaId, number> = NO_TOTALS;
 
   get isBottom(): boolean {
     return this.totals.size === 0;
@@ -34,7 +38,7 @@ export class GCounter implements ProjectableCrdt {
   incrementDelta(replica: ReplicaId, amount: number): GCounter {
     assert(Number.isSafeInteger(amount) && amount >= 0, "a GCounter grows by a non-negative integer");
     const delta = new GCounter();
-    delta.totals.set(replica, this.totalOf(replica) + amount);
+    delta.own().set(replica, this.totalOf(replica) + amount);
     return delta;
   }
 
@@ -50,14 +54,14 @@ export class GCounter implements ProjectableCrdt {
   /** Adds `amount` (≥ 0) at `replica` in place, allocating nothing: {@link increment} without the delta. */
   incrementInPlace(replica: ReplicaId, amount: number): void {
     assert(Number.isSafeInteger(amount) && amount >= 0, "a GCounter grows by a non-negative integer");
-    this.totals.set(replica, this.totalOf(replica) + amount);
+    this.own().set(replica, this.totalOf(replica) + amount);
   }
 
   /** The total of `replica` alone (bottom if it has none): every increment delta it made is ⊑ it. */
   projection(replica: ReplicaId): GCounter {
     const part = new GCounter();
     const total = this.totals.get(replica);
-    if (total !== undefined) part.totals.set(replica, total);
+    if (total !== undefined) part.own().set(replica, total);
     return part;
   }
 
@@ -67,19 +71,21 @@ export class GCounter implements ProjectableCrdt {
     let changed = false;
     // A join with itself (only under the M10 mutant) must not see its own writes while iterating.
     const entries = other === this ? [...other.totals] : other.totals;
+    if (other.totals.size === 0) return false;
+    const totals = this.own();
     for (const [replica, total] of entries) {
       const mine = this.totals.get(replica) ?? 0;
       // M10 adds instead of joining: duplicated or re-sent deltas then count twice.
       const joined = mutants.mergeAddsCounters ? mine + total : Math.max(mine, total);
       if (joined !== mine || !this.totals.has(replica)) changed = true;
-      this.totals.set(replica, joined);
+      totals.set(replica, joined);
     }
     return changed;
   }
 
   clone(): GCounter {
     const copy = new GCounter();
-    for (const [replica, total] of this.totals) copy.totals.set(replica, total);
+    if (this.totals.size > 0) copy.totals = new Map(this.totals);
     return copy;
   }
 
@@ -110,7 +116,7 @@ export class GCounter implements ProjectableCrdt {
       const replica = reader.string() as ReplicaId;
       if (previous !== null && compareStrings(previous, replica) >= 0)
         throw new CodecError("unsorted counter");
-      counter.totals.set(replica, reader.uint());
+      counter.own().set(replica, reader.uint());
       previous = replica;
     }
     return counter;
@@ -118,6 +124,12 @@ export class GCounter implements ProjectableCrdt {
 
   describe(): string {
     return `gcounter ${this.value()} over ${this.totals.size} replicas`;
+  }
+
+  /** The counter's own map, made on the first write. */
+  private own(): Map<ReplicaId, number> {
+    if (this.totals === NO_TOTALS) this.totals = new Map();
+    return this.totals as Map<ReplicaId, number>;
   }
 }
 
