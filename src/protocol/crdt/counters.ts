@@ -17,6 +17,8 @@ export class GCounter implements ProjectableCrdt {
   readonly type = "gcounter";
   /** Shared and empty until the first write (most deltas leave one side of a PNCounter empty). */
   private totals: ReadonlyMap<ReplicaId, number> = NO_TOTALS;
+  /** The sum of `totals`, kept by every write (put), so that value() reads no map. */
+  private sum = 0;
 
   get isBottom(): boolean {
     return this.totals.size === 0;
@@ -24,9 +26,7 @@ export class GCounter implements ProjectableCrdt {
 
   /** The counter's value: the sum of every replica's total. */
   value(): number {
-    let sum = 0;
-    for (const total of this.totals.values()) sum += total;
-    return sum;
+    return this.sum;
   }
 
   /** The total added by one replica. */
@@ -38,7 +38,7 @@ export class GCounter implements ProjectableCrdt {
   incrementDelta(replica: ReplicaId, amount: number): GCounter {
     assert(Number.isSafeInteger(amount) && amount >= 0, "a GCounter grows by a non-negative integer");
     const delta = new GCounter();
-    delta.own().set(replica, this.totalOf(replica) + amount);
+    delta.put(replica, this.totalOf(replica) + amount);
     return delta;
   }
 
@@ -54,14 +54,14 @@ export class GCounter implements ProjectableCrdt {
   /** Adds `amount` (≥ 0) at `replica` in place, allocating nothing: {@link increment} without the delta. */
   incrementInPlace(replica: ReplicaId, amount: number): void {
     assert(Number.isSafeInteger(amount) && amount >= 0, "a GCounter grows by a non-negative integer");
-    this.own().set(replica, this.totalOf(replica) + amount);
+    this.put(replica, this.totalOf(replica) + amount);
   }
 
   /** The total of `replica` alone (bottom if it has none): every increment delta it made is ⊑ it. */
   projection(replica: ReplicaId): GCounter {
     const part = new GCounter();
     const total = this.totals.get(replica);
-    if (total !== undefined) part.own().set(replica, total);
+    if (total !== undefined) part.put(replica, total);
     return part;
   }
 
@@ -72,13 +72,12 @@ export class GCounter implements ProjectableCrdt {
     // A join with itself (only under the M10 mutant) must not see its own writes while iterating.
     const entries = other === this ? [...other.totals] : other.totals;
     if (other.totals.size === 0) return false;
-    const totals = this.own();
     for (const [replica, total] of entries) {
       const mine = this.totals.get(replica) ?? 0;
       // M10 adds instead of joining: duplicated or re-sent deltas then count twice.
       const joined = mutants.mergeAddsCounters ? mine + total : Math.max(mine, total);
       if (joined !== mine || !this.totals.has(replica)) changed = true;
-      totals.set(replica, joined);
+      this.put(replica, joined);
     }
     return changed;
   }
@@ -86,6 +85,7 @@ export class GCounter implements ProjectableCrdt {
   clone(): GCounter {
     const copy = new GCounter();
     if (this.totals.size > 0) copy.totals = new Map(this.totals);
+    copy.sum = this.sum;
     return copy;
   }
 
@@ -116,7 +116,7 @@ export class GCounter implements ProjectableCrdt {
       const replica = reader.string() as ReplicaId;
       if (previous !== null && compareStrings(previous, replica) >= 0)
         throw new CodecError("unsorted counter");
-      counter.own().set(replica, reader.uint());
+      counter.put(replica, reader.uint());
       previous = replica;
     }
     return counter;
@@ -126,10 +126,12 @@ export class GCounter implements ProjectableCrdt {
     return `gcounter ${this.value()} over ${this.totals.size} replicas`;
   }
 
-  /** The counter's own map, made on the first write. */
-  private own(): Map<ReplicaId, number> {
+  /** Sets the total of `replica` (in the counter's own map, made on the first write) and the sum. */
+  private put(replica: ReplicaId, total: number): void {
     if (this.totals === NO_TOTALS) this.totals = new Map();
-    return this.totals as Map<ReplicaId, number>;
+    const totals = this.totals as Map<ReplicaId, number>;
+    this.sum += total - (totals.get(replica) ?? 0);
+    totals.set(replica, total);
   }
 }
 
