@@ -12,6 +12,7 @@
 // anti-entropy.
 
 import type { Environment } from "../env/environment.js";
+import { ByteWriter } from "../lib/byte_codec.js";
 import { Prng } from "../lib/prng.js";
 import type { Operation } from "../protocol/client/operations.js";
 import { hlcConfigDefault } from "../protocol/clock/hlc.js";
@@ -19,9 +20,11 @@ import type { Crdt } from "../protocol/crdt/crdt.js";
 import { MUTANTS_NONE } from "../protocol/crdt/mutants.js";
 import type { PartitionTable } from "../protocol/placement/index.js";
 import {
-  type ReplicationBatch,
-  type ReplicationBatchEntry,
+  type KeyedBytes,
+  type ReplicationBatchWireEntry,
   type ReplicationMessage,
+  replicationEntriesPack,
+  replicationMessageWire,
   Replicator,
   type ReplicatorConfig,
   replicationBatchParse,
@@ -92,7 +95,9 @@ export class ApService {
   private legacy: PartitionId[] = [];
   private ticks = 0;
   /** Messages queued since the last tick, by destination member; they leave in one frame each. */
-  private readonly pending = new Map<NodeId, ReplicationBatchEntry[]>();
+  private readonly pending = new Map<NodeId, ReplicationBatchWireEntry[]>();
+  /** Reused to pack delta entries; its buffer grows to the largest interval and stays. */
+  private readonly packWriter = new ByteWriter(1024);
 
   constructor(
     private readonly host: ApHost,
@@ -353,15 +358,29 @@ export class ApService {
     for (const replicator of this.replicators.values()) replicator.invariants();
   }
 
-  /** Queues the replicator's messages by destination member, for the next flush. */
+  /**
+   * Queues the replicator's messages by destination member, for the next flush, a delta's entries
+   * packed (batch.ts). Peers in step are sent one entries array (Replicator.gossip): it is packed
+   * once for all of them.
+   */
   private outboxCollect(partition: PartitionId, replicator: Replicator): void {
     if (!replicator.hasOutbox) return;
+    let lastEntries: readonly KeyedBytes[] | null = null;
+    let lastPacked: Uint8Array | null = null;
     for (const message of replicator.takeOutbox()) {
       const node = this.nodeOfReplica.get(message.to);
       if (node === undefined) continue; // A replica id no longer current: the peer restarted.
+      let packed: Uint8Array | null = null;
+      if (message.type === "delta") {
+        if (message.entries !== lastEntries) {
+          lastEntries = message.entries;
+          lastPacked = replicationEntriesPack(message.entries, this.packWriter);
+        }
+        packed = lastPacked;
+      }
       let queue = this.pending.get(node);
       if (queue === undefined) this.pending.set(node, (queue = []));
-      queue.push([partition, message]);
+      queue.push([partition, replicationMessageWire(message, packed)]);
     }
   }
 
@@ -375,7 +394,7 @@ export class ApService {
   }
 
   /** Sends one batch, split in halves only if it exceeds a frame; a lone entry too large is dropped. */
-  private batchSend(to: Address, entries: ReplicationBatch): void {
+  private batchSend(to: Address, entries: readonly ReplicationBatchWireEntry[]): void {
     sendInHalves(
       entries,
       (part) => this.host.frameSend(to, { version: 1, kind: "crdt-batch", payload: part }),
