@@ -10,7 +10,7 @@
 // 0.3 µs packed, 1.0 µs as an object). The parser unpacks them into the message's usual form
 // (KeyedBytes views of the one string) and still takes the object form (an earlier version's).
 
-import { ByteReader, ByteWriter, CodecError } from "../../lib/byte_codec.js";
+import { ByteReader, type ByteWriter, CodecError } from "../../lib/byte_codec.js";
 import { isCount, isRecord } from "../wire/plain_data.js";
 import type { DeltaMessage, KeyedBytes, ReplicationMessage } from "./messages.js";
 
