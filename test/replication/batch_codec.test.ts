@@ -166,6 +166,10 @@ describe("crdt-batch codec", () => {
       ),
       { numRuns },
     );
+    // Keys of every kind: short ASCII, non-ASCII, longer than the one-call ASCII path.
+    const kinds = [{ key: "counter/c-1" }, { key: "ключ/é" }, { key: "k".repeat(100) }, { key: "" }];
+    const all = kinds.map(({ key }, i) => ({ key, bytes: Uint8Array.of(i, 7) }));
+    expect(replicationEntriesUnpack(replicationEntriesPack(all, new ByteWriter()))).toStrictEqual(all);
     // A length running past the end, and invalid UTF-8 in a key.
     expect(replicationEntriesUnpack(Uint8Array.of(1, 0x61, 5, 1))).toBeNull();
     expect(replicationEntriesUnpack(Uint8Array.of(1, 0xff, 0))).toBeNull();
