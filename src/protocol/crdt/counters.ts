@@ -73,11 +73,13 @@ export class GCounter implements ProjectableCrdt {
     const entries = other === this ? [...other.totals] : other.totals;
     if (other.totals.size === 0) return false;
     for (const [replica, total] of entries) {
-      const mine = this.totals.get(replica) ?? 0;
+      const mine = this.totals.get(replica);
+      const base = mine ?? 0;
       // M10 adds instead of joining: duplicated or re-sent deltas then count twice.
-      const joined = mutants.mergeAddsCounters ? mine + total : Math.max(mine, total);
-      if (joined !== mine || !this.totals.has(replica)) changed = true;
-      this.put(replica, joined);
+      const joined = mutants.mergeAddsCounters ? base + total : Math.max(base, total);
+      if (mine !== undefined && joined === mine) continue;
+      changed = true;
+      this.putOver(replica, joined, base);
     }
     return changed;
   }
@@ -128,10 +130,14 @@ export class GCounter implements ProjectableCrdt {
 
   /** Sets the total of `replica` (in the counter's own map, made on the first write) and the sum. */
   private put(replica: ReplicaId, total: number): void {
+    this.putOver(replica, total, this.totals.get(replica) ?? 0);
+  }
+
+  /** {@link put} when the caller has read the current total, `previous` (0 if none). */
+  private putOver(replica: ReplicaId, total: number, previous: number): void {
     if (this.totals === NO_TOTALS) this.totals = new Map();
-    const totals = this.totals as Map<ReplicaId, number>;
-    this.sum += total - (totals.get(replica) ?? 0);
-    totals.set(replica, total);
+    this.sum += total - previous;
+    (this.totals as Map<ReplicaId, number>).set(replica, total);
   }
 }
 
