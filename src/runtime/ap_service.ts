@@ -12,6 +12,7 @@
 // anti-entropy.
 
 import type { Environment } from "../env/environment.js";
+import { ByteWriter } from "../lib/byte_codec.js";
 import { Prng } from "../lib/prng.js";
 import type { Operation } from "../protocol/client/operations.js";
 import { hlcConfigDefault } from "../protocol/clock/hlc.js";
@@ -19,9 +20,11 @@ import type { Crdt } from "../protocol/crdt/crdt.js";
 import { MUTANTS_NONE } from "../protocol/crdt/mutants.js";
 import type { PartitionTable } from "../protocol/placement/index.js";
 import {
-  type ReplicationBatch,
-  type ReplicationBatchEntry,
+  type KeyedBytes,
+  type ReplicationBatchWireEntry,
   type ReplicationMessage,
+  replicationEntriesPack,
+  replicationMessageWire,
   Replicator,
   type ReplicatorConfig,
   replicationBatchParse,
@@ -92,7 +95,9 @@ export class ApService {
   private legacy: PartitionId[] = [];
   private ticks = 0;
   /** Messages queued since the last tick, by destination member; they leave in one frame each. */
-  private readonly pending = new Map<NodeId, ReplicationBatchEntry[]>();
+  private readonly pending = new Map<NodeId, ReplicationBatchWireEntry[]>();
+  /** Reused to pack delta entries; its buffer grows to the largest interval and stays. */
+  private readonly packWriter = new ByteWriter(1024);
 
   constructor(
     private readonly host: ApHost,
@@ -116,8 +121,8 @@ export class ApService {
       const replicator = new Replicator(this.replicaId, this.config, prng);
       this.replicators.set(row.partition, replicator);
       this.rows.set(row.partition, row.replicas);
-      this.peersSet(row.partition);
       this.restore(row.partition, replicator, saved.get(row.partition) ?? []);
+      this.peersSet(row.partition);
     }
   }
 
@@ -255,6 +260,23 @@ export class ApService {
     for (const [partition, replicas] of this.rows) if (replicas.includes(node)) this.peersSet(partition);
   }
 
+  /**
+   * SWIM suspects `node` or declared it dead: in every partition it replicates, the other replicas
+   * exchange digests at once, so a delta it sent to some of them only (replication is origin-only,
+   * see protocol/replication/replicator.ts) reaches the rest without waiting for anti-entropy.
+   */
+  peerLost(node: NodeId): void {
+    const replica = this.replicaOfNode.get(node);
+    if (node === this.host.nodeId || replica === undefined) return;
+    for (const [partition, replicas] of this.rows) {
+      if (!replicas.includes(node)) continue;
+      const replicator = this.replicators.get(partition);
+      if (replicator === undefined) continue;
+      replicator.peerLost(replica);
+      this.outboxCollect(partition, replicator);
+    }
+  }
+
   private peersSet(partition: PartitionId): void {
     const replicas = this.rows.get(partition) ?? [];
     const peers: ReplicaId[] = [];
@@ -262,7 +284,10 @@ export class ApService {
       const replica = this.replicaOfNode.get(node);
       if (node !== this.host.nodeId && replica !== undefined) peers.push(replica);
     }
-    this.replicators.get(partition)?.setPeers(peers);
+    const replicator = this.replicators.get(partition);
+    if (replicator === undefined) return;
+    replicator.setPeers(peers);
+    this.outboxCollect(partition, replicator); // The digest exchanges a changed peer set starts.
   }
 
   /** Whether this member replicates `partition`. */
@@ -333,15 +358,29 @@ export class ApService {
     for (const replicator of this.replicators.values()) replicator.invariants();
   }
 
-  /** Queues the replicator's messages by destination member, for the next flush. */
+  /**
+   * Queues the replicator's messages by destination member, for the next flush, a delta's entries
+   * packed (batch.ts). Peers in step are sent one entries array (Replicator.gossip): it is packed
+   * once for all of them.
+   */
   private outboxCollect(partition: PartitionId, replicator: Replicator): void {
     if (!replicator.hasOutbox) return;
+    let lastEntries: readonly KeyedBytes[] | null = null;
+    let lastPacked: Uint8Array | null = null;
     for (const message of replicator.takeOutbox()) {
       const node = this.nodeOfReplica.get(message.to);
       if (node === undefined) continue; // A replica id no longer current: the peer restarted.
+      let packed: Uint8Array | null = null;
+      if (message.type === "delta") {
+        if (message.entries !== lastEntries) {
+          lastEntries = message.entries;
+          lastPacked = replicationEntriesPack(message.entries, this.packWriter);
+        }
+        packed = lastPacked;
+      }
       let queue = this.pending.get(node);
       if (queue === undefined) this.pending.set(node, (queue = []));
-      queue.push([partition, message]);
+      queue.push([partition, replicationMessageWire(message, packed)]);
     }
   }
 
@@ -355,7 +394,7 @@ export class ApService {
   }
 
   /** Sends one batch, split in halves only if it exceeds a frame; a lone entry too large is dropped. */
-  private batchSend(to: Address, entries: ReplicationBatch): void {
+  private batchSend(to: Address, entries: readonly ReplicationBatchWireEntry[]): void {
     sendInHalves(
       entries,
       (part) => this.host.frameSend(to, { version: 1, kind: "crdt-batch", payload: part }),

@@ -283,7 +283,10 @@ export class Member {
       seeds: this.options.join,
       incarnation: 0,
       metadata: new Uint8Array(0),
-      onEvent: (event) => this.logger.info("member.swim", { event: describeMembershipEvent(event) }),
+      onEvent: (event) => {
+        this.logger.info("member.swim", { event: describeMembershipEvent(event) });
+        if (event.kind === "suspect" || event.kind === "dead") this.ap.peerLost(event.member);
+      },
       inboundFramesMax: 1,
       frameBytesMax: this.options.limits.frameBytesMax,
       send: (to, frame) => {

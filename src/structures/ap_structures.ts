@@ -11,6 +11,7 @@ import { PNCounter } from "../protocol/crdt/counters.js";
 import type { Crdt } from "../protocol/crdt/crdt.js";
 import type { Replicator } from "../protocol/replication/replicator.js";
 import type { MachineResult } from "./machine.js";
+import type { ReplicaId } from "../types.js";
 
 /** The Replicator key of an AP structure. */
 export function apKeyOf(structure: "counter" | "set", name: string): string {
@@ -36,23 +37,22 @@ export function apApply(replicator: Replicator, operation: Operation, wallMs: nu
     case "counter": {
       if (operation.op === "get") return apRead(replicator, operation);
       const key = apKeyOf("counter", operation.name);
-      const current = stateOf(replicator, key, "pncounter");
-      if (current.kind === "wrong-type") return wrongType(key, current.actual);
-      const before = current.state instanceof PNCounter ? current.state.value() : 0;
-      if (!Number.isSafeInteger(operation.delta) || !Number.isSafeInteger(before + operation.delta))
-        return refused(`counter ${operation.name}: ${before} + ${operation.delta} overflows`);
-      // An add of 0 changes nothing: answered as a read, so no delta travels.
       const amount = operation.delta;
-      if (amount === 0) return { kind: "ok", result: before };
-      // In place: the stored counter takes the increment, and only the one-entry delta is new.
-      const result = replicator.mutateInPlace(
-        key,
-        "pncounter",
-        () => new PNCounter(),
-        (state) => state.add(replicator.self, amount),
-      );
+      if (!Number.isSafeInteger(amount) || amount === 0) {
+        const current = stateOf(replicator, key, "pncounter");
+        if (current.kind === "wrong-type") return wrongType(key, current.actual);
+        const before = current.state instanceof PNCounter ? current.state.value() : 0;
+        // An add of 0 changes nothing: answered as a read, so no delta travels.
+        if (amount === 0) return { kind: "ok", result: before };
+        return refused(`counter ${operation.name}: ${before} + ${amount} overflows`);
+      }
+      // In place, and no delta is made: the peers are sent the counter's entries of this replica
+      // at the next gossip round (Replicator.mutateProjected).
+      const result = replicator.mutateProjected(key, "pncounter", pnCounterBottom, counterAddIfSafe, amount);
       if (result.kind === "wrong-type") return wrongType(key, result.actual);
-      return { kind: "ok", result: before + amount };
+      const value = result.state.value();
+      if (!result.changed) return refused(`counter ${operation.name}: ${value} + ${amount} overflows`);
+      return { kind: "ok", result: value };
     }
     case "set": {
       if (operation.op === "values") return apRead(replicator, operation);
@@ -119,6 +119,15 @@ function stateOf(
 function counterValue(replicator: Replicator, key: string): number {
   const state = replicator.store.get(key);
   return state instanceof PNCounter ? state.value() : 0;
+}
+
+const pnCounterBottom = (): PNCounter => new PNCounter();
+
+/** Adds `amount` at `self` unless the value would leave the safe integers; whether it added. */
+function counterAddIfSafe(state: PNCounter, self: ReplicaId, amount: number): boolean {
+  if (!Number.isSafeInteger(state.value() + amount)) return false;
+  state.addInPlace(self, amount);
+  return true;
 }
 
 function cpRefused(structure: string): MachineResult {

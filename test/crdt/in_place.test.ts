@@ -3,9 +3,9 @@
 // replicas, merged) and an increment: mutating a copy in place must give join(state, delta) byte
 // for byte and return the delta the δ-mutator returns. Two Replicators, one driven by
 // mutateInPlace and one by mutate (copy + join) on the same random writes, must hold equal states
-// and send equal intervals. A replica that received deltas only from a peer skips the interval to
-// it; its next interval to that peer (after its own write) must be joined, not refused with a nack
-// and a full state.
+// and send equal intervals. A replica that received deltas only from a peer sends it nothing (it
+// forwards nothing: origin-only); its next interval to that peer (after its own write) must be
+// joined, not refused with a nack and a full state.
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -144,12 +144,12 @@ describe("in-place counter mutators equal join(state, delta)", () => {
   });
 });
 
-describe("intervals after a skipped one", () => {
+describe("intervals after rounds with nothing of the sender's own", () => {
   it("are joined by the peer, not refused: no nack, no full state", () => {
     const cluster = new TestCluster(3, testConfig({ retransmitTicks: 100 }));
     const [a, b] = cluster.replicas as [Replicator, Replicator, Replicator];
     for (let round = 0; round < 6; round++) {
-      // Only a writes for three rounds: b's intervals to a are all a's deltas, so b skips them.
+      // Only a writes for three rounds: b receives a's deltas and sends a nothing but acks.
       if (round < 3)
         a.mutateInPlace(
           "x",
@@ -173,7 +173,7 @@ describe("intervals after a skipped one", () => {
       expect((r.store.get("x") as PNCounter).value()).toBe(3);
       expect((r.store.get("y") as PNCounter).value()).toBe(3);
     }
-    // The labelled start is what a recorded of b: a delta b sent after skipping starts at 0.
+    // b's intervals count only its own deltas: the one after its write starts where a's record is.
     b.mutateInPlace(
       "y",
       "pncounter",

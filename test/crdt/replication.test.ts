@@ -2,8 +2,9 @@
 // any delivery. Method: replicas wired through an explicit message pool. A property test (fast-check)
 // interleaves random ORSet/counter operations with random delivery, loss, duplication and
 // reordering, then drains reliably: every replica must equal the oracle join of all deltas, and
-// every ORSet context must stay a plain version vector (no dot cloud) at every step, which is what
-// causal delivery buys. Focused tests show a non-causal interval refused and repaired by full
+// every ORSet context must be a plain version vector again (no dot cloud). Contexts may hold cloud
+// dots on the way: replication is origin-only (replicator.ts), so a replica may see a peer's remove
+// before a third replica's add it covers (test/replication/origin_only.test.ts). Focused tests show a non-causal interval refused and repaired by full
 // state, a restarted replica under a new id, buffer overflow falling back to full state, and the
 // clock-drift refusal.
 
@@ -52,7 +53,7 @@ function oracleOf(deltas: readonly [string, Crdt][]): Map<string, Crdt> {
 }
 
 describe("delta replication", () => {
-  it("converges to the oracle under any delivery, and causal delivery keeps contexts compact", () => {
+  it("converges to the oracle under any delivery, with contexts compact once drained", () => {
     fc.assert(
       fc.property(fc.array(actionArbitrary, { maxLength: 80 }), fc.boolean(), (actions, smallBuffer) => {
         const cluster = new TestCluster(3, testConfig({ deltaBufferEntriesMax: smallBuffer ? 2 : 1_024 }));
@@ -86,12 +87,12 @@ describe("delta replication", () => {
             if (result.kind === "ok")
               deltas.push([action.type === "increment" ? "hits" : "cart", result.delta]);
           }
-          for (const replica of cluster.replicas) {
-            const cart = replica.store.get("cart");
-            if (cart instanceof ORSet && cart.context.cloudDotCount !== 0) return false;
-          }
         }
         cluster.drain(50);
+        for (const replica of cluster.replicas) {
+          const cart = replica.store.get("cart");
+          if (cart instanceof ORSet && cart.context.cloudDotCount !== 0) return false;
+        }
         const oracle = oracleOf(deltas);
         return cluster.replicas.every((replica) =>
           ["hits", "cart"].every((key) => {

@@ -3,7 +3,9 @@
 // the wire codec, decode, check with replicationBatchParse: the same entries come back and none is
 // malformed; arbitrary plain data, arbitrary bytes and every truncation of a real batch frame
 // never throw, and what the parser keeps is always well shaped (a count of malformed entries
-// plus only valid entries); single corrupted entries are dropped while the rest are kept.
+// plus only valid entries); single corrupted entries are dropped while the rest are kept. Delta
+// entries packed into one byte string (as a member sends them) come back in their usual form, and
+// arbitrary, truncated or corrupted packings are refused as one malformed entry, never thrown.
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -12,8 +14,12 @@ import {
   type ReplicationBatchEntry,
   type ReplicationMessage,
   replicationBatchParse,
+  replicationEntriesPack,
+  replicationEntriesUnpack,
   replicationMessageValid,
+  replicationMessageWire,
 } from "../../src/protocol/replication/index.js";
+import { ByteWriter } from "../../src/lib/byte_codec.js";
 import { WireCodec, type WireMessage, type WireValue, wireVersion } from "../../src/protocol/wire/index.js";
 import type { ReplicaId } from "../../src/types.js";
 import { wireValue } from "../wire/arbitraries.js";
@@ -78,7 +84,16 @@ const batch = fc.array(
   { maxLength: 24 },
 );
 
-function frameOf(entries: readonly ReplicationBatchEntry[]): Uint8Array {
+/** Delta entries packed, as ApService sends a batch. */
+function packedOf(entries: readonly ReplicationBatchEntry[]): unknown[] {
+  const writer = new ByteWriter();
+  return entries.map(([p, m]) => [
+    p,
+    replicationMessageWire(m, m.type === "delta" ? replicationEntriesPack(m.entries, writer) : null),
+  ]);
+}
+
+function frameOf(entries: readonly unknown[]): Uint8Array {
   const wire = { version: wireVersion, kind: "crdt-batch", payload: entries } as unknown as WireMessage;
   const encoded = codec.encode(wire);
   if (encoded.kind !== "ok") throw new Error("batch does not encode");
@@ -108,6 +123,57 @@ describe("crdt-batch codec", () => {
       }),
       { numRuns },
     );
+  });
+
+  it("decodes packed delta entries back to their usual form, in order, none malformed", () => {
+    fc.assert(
+      fc.property(batch, (entries) => {
+        expect(receive(frameOf(packedOf(entries)))).toStrictEqual({ entries, malformed: 0 });
+      }),
+      { numRuns },
+    );
+  });
+
+  it("refuses a malformed packing as one malformed entry, never throwing", () => {
+    const delta = (entries: Uint8Array) => [
+      3,
+      { type: "delta", from: "a", to: "b", fromSeq: 0, toSeq: 1, isFull: false, entries },
+    ];
+    const ack = [1, { type: "ack", from: "a", to: "b", seq: 1 }];
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        const unpacked = replicationEntriesUnpack(bytes);
+        if (unpacked !== null) for (const e of unpacked) expect(typeof e.key).toBe("string");
+        const parsed = replicationBatchParse([ack, delta(bytes)]);
+        wellShaped(parsed);
+        expect(parsed.entries.length + parsed.malformed).toBe(2);
+      }),
+      { numRuns },
+    );
+    fc.assert(
+      fc.property(
+        keyed.filter((k) => k.length > 0),
+        fc.nat(),
+        (entries, cut) => {
+          const packed = replicationEntriesPack(entries, new ByteWriter());
+          const truncated = packed.subarray(0, cut % packed.byteLength); // Always short of the whole.
+          const unpacked = replicationEntriesUnpack(truncated);
+          // A cut between pairs is a shorter valid packing; anywhere else it is refused.
+          if (unpacked !== null) expect(unpacked.length).toBeLessThan(entries.length);
+          const parsed = replicationBatchParse([ack, delta(truncated)]);
+          expect(parsed.malformed).toBe(unpacked === null ? 1 : 0);
+        },
+      ),
+      { numRuns },
+    );
+    // Keys of every kind: short ASCII, non-ASCII, longer than the one-call ASCII path.
+    const kinds = [{ key: "counter/c-1" }, { key: "ключ/é" }, { key: "k".repeat(100) }, { key: "" }];
+    const all = kinds.map(({ key }, i) => ({ key, bytes: Uint8Array.of(i, 7) }));
+    expect(replicationEntriesUnpack(replicationEntriesPack(all, new ByteWriter()))).toStrictEqual(all);
+    // A length running past the end, and invalid UTF-8 in a key.
+    expect(replicationEntriesUnpack(Uint8Array.of(1, 0x61, 5, 1))).toBeNull();
+    expect(replicationEntriesUnpack(Uint8Array.of(1, 0xff, 0))).toBeNull();
+    expect(replicationBatchParse([delta(Uint8Array.of(1, 0xff, 0))]).malformed).toBe(1);
   });
 
   it("never throws on arbitrary plain data, and keeps only valid entries", () => {

@@ -6,13 +6,19 @@ import { assert } from "../../lib/assert.js";
 import type { ReplicaId } from "../../types.js";
 import { type ByteReader, type ByteWriter, CodecError, compareStrings } from "./codec.js";
 import { CONTEXT_REPLICAS_MAX } from "./causal_context.js";
-import type { Crdt } from "./crdt.js";
+import type { Crdt, ProjectableCrdt } from "./crdt.js";
 import { type CrdtMutants, MUTANTS_NONE } from "./mutants.js";
 
+/** The totals of every GCounter never written: shared, never changed. */
+const NO_TOTALS: ReadonlyMap<ReplicaId, number> = new Map();
+
 /** A grow-only counter. */
-export class GCounter implements Crdt {
+export class GCounter implements ProjectableCrdt {
   readonly type = "gcounter";
-  private readonly totals = new Map<ReplicaId, number>();
+  /** Shared and empty until the first write (most deltas leave one side of a PNCounter empty). */
+  private totals: ReadonlyMap<ReplicaId, number> = NO_TOTALS;
+  /** The sum of `totals`, kept by every write (put), so that value() reads no map. */
+  private sum = 0;
 
   get isBottom(): boolean {
     return this.totals.size === 0;
@@ -20,9 +26,7 @@ export class GCounter implements Crdt {
 
   /** The counter's value: the sum of every replica's total. */
   value(): number {
-    let sum = 0;
-    for (const total of this.totals.values()) sum += total;
-    return sum;
+    return this.sum;
   }
 
   /** The total added by one replica. */
@@ -34,7 +38,7 @@ export class GCounter implements Crdt {
   incrementDelta(replica: ReplicaId, amount: number): GCounter {
     assert(Number.isSafeInteger(amount) && amount >= 0, "a GCounter grows by a non-negative integer");
     const delta = new GCounter();
-    delta.totals.set(replica, this.totalOf(replica) + amount);
+    delta.put(replica, this.totalOf(replica) + amount);
     return delta;
   }
 
@@ -43,12 +47,22 @@ export class GCounter implements Crdt {
    * equal to joining {@link incrementDelta}, since the new total is at least the old one.
    */
   increment(replica: ReplicaId, amount: number): GCounter {
+    this.incrementInPlace(replica, amount);
+    return this.projection(replica);
+  }
+
+  /** Adds `amount` (≥ 0) at `replica` in place, allocating nothing: {@link increment} without the delta. */
+  incrementInPlace(replica: ReplicaId, amount: number): void {
     assert(Number.isSafeInteger(amount) && amount >= 0, "a GCounter grows by a non-negative integer");
-    const total = this.totalOf(replica) + amount;
-    this.totals.set(replica, total);
-    const delta = new GCounter();
-    delta.totals.set(replica, total);
-    return delta;
+    this.put(replica, this.totalOf(replica) + amount);
+  }
+
+  /** The total of `replica` alone (bottom if it has none): every increment delta it made is ⊑ it. */
+  projection(replica: ReplicaId): GCounter {
+    const part = new GCounter();
+    const total = this.totals.get(replica);
+    if (total !== undefined) part.put(replica, total);
+    return part;
   }
 
   join(other: Crdt, mutants: CrdtMutants = MUTANTS_NONE): boolean {
@@ -57,19 +71,23 @@ export class GCounter implements Crdt {
     let changed = false;
     // A join with itself (only under the M10 mutant) must not see its own writes while iterating.
     const entries = other === this ? [...other.totals] : other.totals;
+    if (other.totals.size === 0) return false;
     for (const [replica, total] of entries) {
-      const mine = this.totals.get(replica) ?? 0;
+      const mine = this.totals.get(replica);
+      const base = mine ?? 0;
       // M10 adds instead of joining: duplicated or re-sent deltas then count twice.
-      const joined = mutants.mergeAddsCounters ? mine + total : Math.max(mine, total);
-      if (joined !== mine || !this.totals.has(replica)) changed = true;
-      this.totals.set(replica, joined);
+      const joined = mutants.mergeAddsCounters ? base + total : Math.max(base, total);
+      if (mine !== undefined && joined === mine) continue;
+      changed = true;
+      this.putOver(replica, joined, base);
     }
     return changed;
   }
 
   clone(): GCounter {
     const copy = new GCounter();
-    for (const [replica, total] of this.totals) copy.totals.set(replica, total);
+    if (this.totals.size > 0) copy.totals = new Map(this.totals);
+    copy.sum = this.sum;
     return copy;
   }
 
@@ -100,7 +118,7 @@ export class GCounter implements Crdt {
       const replica = reader.string() as ReplicaId;
       if (previous !== null && compareStrings(previous, replica) >= 0)
         throw new CodecError("unsorted counter");
-      counter.totals.set(replica, reader.uint());
+      counter.put(replica, reader.uint());
       previous = replica;
     }
     return counter;
@@ -109,10 +127,22 @@ export class GCounter implements Crdt {
   describe(): string {
     return `gcounter ${this.value()} over ${this.totals.size} replicas`;
   }
+
+  /** Sets the total of `replica` (in the counter's own map, made on the first write) and the sum. */
+  private put(replica: ReplicaId, total: number): void {
+    this.putOver(replica, total, this.totals.get(replica) ?? 0);
+  }
+
+  /** {@link put} when the caller has read the current total, `previous` (0 if none). */
+  private putOver(replica: ReplicaId, total: number, previous: number): void {
+    if (this.totals === NO_TOTALS) this.totals = new Map();
+    this.sum += total - previous;
+    (this.totals as Map<ReplicaId, number>).set(replica, total);
+  }
 }
 
 /** A counter that goes up and down: increments minus decrements. */
-export class PNCounter implements Crdt {
+export class PNCounter implements ProjectableCrdt {
   readonly type = "pncounter";
 
   constructor(
@@ -141,6 +171,18 @@ export class PNCounter implements Crdt {
     assert(Number.isSafeInteger(amount), "a PNCounter moves by an integer");
     if (amount >= 0) return new PNCounter(this.increments.increment(replica, amount), new GCounter());
     return new PNCounter(new GCounter(), this.decrements.increment(replica, -amount));
+  }
+
+  /** Adds `amount` (any sign) at `replica` in place, allocating nothing: {@link add} without the delta. */
+  addInPlace(replica: ReplicaId, amount: number): void {
+    assert(Number.isSafeInteger(amount), "a PNCounter moves by an integer");
+    if (amount >= 0) this.increments.incrementInPlace(replica, amount);
+    else this.decrements.incrementInPlace(replica, -amount);
+  }
+
+  /** The increments and decrements of `replica` alone: every delta it made is ⊑ it. */
+  projection(replica: ReplicaId): PNCounter {
+    return new PNCounter(this.increments.projection(replica), this.decrements.projection(replica));
   }
 
   join(other: Crdt, mutants: CrdtMutants = MUTANTS_NONE): boolean {

@@ -2,6 +2,7 @@
 // a copy, a canonical encoding and a bottom test. Delta-mutators are per type; each returns the
 // delta it applied, so that m(X) = X ⊔ mδ(X) holds by construction and is checked by the laws.
 
+import type { ReplicaId } from "../../types.js";
 import type { ByteWriter } from "./codec.js";
 import type { CrdtMutants } from "./mutants.js";
 
@@ -38,4 +39,16 @@ export interface Crdt {
   encodeBody(writer: ByteWriter): void;
   /** A short stable text form for logs and test failures. */
   describe(): string;
+}
+
+/**
+ * A CRDT whose state splits by the replica that wrote it (the counters): `projection(r)` is the
+ * part of the state `r`'s own mutations made, so every delta `r` ever applied is ⊑ projection(r)
+ * ⊑ the state. A replica can then send projection(self) for all its writes to a key since some
+ * point instead of keeping each write's delta (Replicator.mutateProjected). Not for causal types:
+ * a projection of a dot store is not a delta-group a peer may join out of causal order.
+ */
+export interface ProjectableCrdt extends Crdt {
+  /** A fresh state holding only what `replica`'s mutations contributed to this one. */
+  projection(replica: ReplicaId): Crdt;
 }

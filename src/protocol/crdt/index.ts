@@ -20,7 +20,7 @@ export {
 } from "./registry.js";
 export type { CausalValue } from "./causal.js";
 export type { Dot } from "./causal_context.js";
-export type { Crdt, CrdtTypeName } from "./crdt.js";
+export type { Crdt, CrdtTypeName, ProjectableCrdt } from "./crdt.js";
 export type { DotStore, Stamped, StoreShape } from "./dot_store.js";
 export type { LwwWrite } from "./lww_register.js";
 export type { CrdtMutants } from "./mutants.js";

@@ -3,15 +3,86 @@
 // per tick, so the frame count (and its syscall, wakeup, encode and decode walk) does not grow
 // with the partition count. This file checks the shape of what a peer sent, entry by entry: a
 // malformed entry is counted and skipped, the valid ones are kept, and nothing here throws.
+//
+// In a batch, a delta message's entries travel packed: one byte string of [key][state bytes]
+// pairs (ByteWriter string and length-prefixed bytes) instead of one {key, bytes} object each,
+// which the wire codec would walk, name and copy one by one (encode plus decode of a key's entry:
+// 0.3 µs packed, 1.0 µs as an object). The parser unpacks them into the message's usual form
+// (KeyedBytes views of the one string) and still takes the object form (an earlier version's).
 
+import { ByteReader, type ByteWriter, CodecError, utf8Decode } from "../../lib/byte_codec.js";
 import { isCount, isRecord } from "../wire/plain_data.js";
-import type { ReplicationMessage } from "./messages.js";
+import type { DeltaMessage, KeyedBytes, ReplicationMessage } from "./messages.js";
 
 /** One partition's replication message inside a batch: `[partition, message]`. */
 export type ReplicationBatchEntry = readonly [partition: number, message: ReplicationMessage];
 
 /** The payload of a `crdt-batch` frame. */
 export type ReplicationBatch = readonly ReplicationBatchEntry[];
+
+/** A delta message as it travels in a batch: its entries packed ({@link replicationEntriesPack}). */
+export type PackedDeltaMessage = Omit<DeltaMessage, "entries"> & { readonly entries: Uint8Array };
+
+/** One entry of a batch as sent: a delta's entries are packed, other messages go as they are. */
+export type ReplicationBatchWireEntry = readonly [
+  partition: number,
+  message: Exclude<ReplicationMessage, DeltaMessage> | PackedDeltaMessage,
+];
+
+/** Packs a delta's entries into one byte string: each key, then its bytes, length-prefixed. */
+export function replicationEntriesPack(entries: readonly KeyedBytes[], writer: ByteWriter): Uint8Array {
+  writer.reset();
+  for (const entry of entries) {
+    writer.string(entry.key);
+    writer.bytes(entry.bytes);
+  }
+  return writer.finish();
+}
+
+/**
+ * Unpacks what {@link replicationEntriesPack} made; each entry's bytes are a view of `packed`.
+ * Null when `packed` is not a whole number of well-formed pairs. Never throws.
+ */
+export function replicationEntriesUnpack(packed: Uint8Array): KeyedBytes[] | null {
+  const entries: KeyedBytes[] = [];
+  try {
+    const reader = new ByteReader(packed);
+    while (reader.remaining > 0) {
+      const key = keyOf(reader.lengthPrefixedView());
+      entries.push({ key, bytes: reader.lengthPrefixedView() });
+    }
+  } catch (error) {
+    if (error instanceof CodecError) return null;
+    throw error;
+  }
+  return entries;
+}
+
+/** Longest key made by one fromCharCode call (longer ones, rare, go through the UTF-8 decoder). */
+const ASCII_KEY_BYTES_MAX = 64;
+
+/**
+ * A key from its UTF-8 bytes. Short ASCII keys are made in one String.fromCharCode call: a flat
+ * string, which the store's map hashes at once (built a character at a time, it is a chain of
+ * concatenations that the map must flatten first).
+ */
+function keyOf(bytes: Uint8Array): string {
+  if (bytes.byteLength <= ASCII_KEY_BYTES_MAX) {
+    let ascii = true;
+    for (let i = 0; i < bytes.byteLength; i++) if (bytes[i]! >= 0x80) ascii = false;
+    if (ascii) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  }
+  return utf8Decode(bytes);
+}
+
+/** A delta message with its entries packed, for a batch (other messages are returned as they are). */
+export function replicationMessageWire(
+  message: ReplicationMessage,
+  packed: Uint8Array | null,
+): ReplicationBatchWireEntry[1] {
+  if (message.type !== "delta" || packed === null) return message as ReplicationBatchWireEntry[1];
+  return { ...message, entries: packed };
+}
 
 /**
  * Most entries a batch from a peer may hold: a few messages per partition per tick (a delta or a
@@ -41,19 +112,28 @@ export function replicationBatchParse(payload: unknown): ReplicationBatchParsed 
   const entries: ReplicationBatchEntry[] = [];
   let malformed = 0;
   for (const entry of payload as unknown[]) {
+    const pair = Array.isArray(entry) && entry.length === 2 ? (entry as unknown[]) : null;
+    const message = pair === null ? null : unpacked(pair[1]);
     if (
-      Array.isArray(entry) &&
-      entry.length === 2 &&
-      isCount(entry[0]) &&
-      entry[0] <= REPLICATION_BATCH_PARTITION_MAX &&
-      replicationMessageValid(entry[1])
+      pair !== null &&
+      message !== null &&
+      isCount(pair[0]) &&
+      pair[0] <= REPLICATION_BATCH_PARTITION_MAX &&
+      replicationMessageValid(message)
     ) {
-      entries.push([entry[0], entry[1]]);
+      entries.push([pair[0], message]);
     } else {
       malformed += 1;
     }
   }
   return { entries, malformed };
+}
+
+/** A delta with packed entries in their usual form (null if the packing is malformed); else as is. */
+function unpacked(value: unknown): unknown {
+  if (!isRecord(value) || value.type !== "delta" || !(value.entries instanceof Uint8Array)) return value;
+  const entries = replicationEntriesUnpack(value.entries);
+  return entries === null ? null : { ...value, entries };
 }
 
 function entriesValid(value: unknown): boolean {

@@ -6,9 +6,18 @@ export {
   REPLICATION_BATCH_ENTRIES_MAX,
   REPLICATION_BATCH_PARTITION_MAX,
   replicationBatchParse,
+  replicationEntriesPack,
+  replicationEntriesUnpack,
   replicationMessageValid,
+  replicationMessageWire,
 } from "./batch.js";
-export type { ReplicationBatch, ReplicationBatchEntry, ReplicationBatchParsed } from "./batch.js";
+export type {
+  PackedDeltaMessage,
+  ReplicationBatch,
+  ReplicationBatchEntry,
+  ReplicationBatchParsed,
+  ReplicationBatchWireEntry,
+} from "./batch.js";
 export { DeltaBuffer } from "./delta_buffer.js";
 export { entryHash, MERKLE_LEAVES_MAX, MerkleTree } from "./merkle.js";
 export { describeMessage, messageSizeBytes } from "./messages.js";

@@ -89,6 +89,36 @@ export class ReplicaStore {
     return { kind: "ok", delta };
   }
 
+  /**
+   * Changes the state at `key` in place with `apply(state, first, second)`, which returns whether
+   * it changed it (creating the state from `bottom()` if absent; a new key left unchanged is not
+   * kept). No delta is made: for writes whose delta the replicator takes from the state later.
+   * The two arguments spare the caller a closure per write.
+   */
+  modify<T extends Crdt, B, A>(
+    key: string,
+    type: CrdtTypeName,
+    bottom: () => T,
+    apply: (state: T, first: B, second: A) => boolean,
+    first: B,
+    second: A,
+  ):
+    | { readonly kind: "ok"; readonly state: T; readonly changed: boolean }
+    | { readonly kind: "wrong-type"; readonly actual: CrdtTypeName } {
+    const held = this.states.get(key);
+    if (held !== undefined && held.type !== type) return { kind: "wrong-type", actual: held.type };
+    const state = (held ?? bottom()) as T;
+    assert(state.type === type, "bottom() makes the named type");
+    const changed = apply(state, first, second);
+    if (!changed) return { kind: "ok", state, changed };
+    if (held === undefined) {
+      this.states.set(key, state);
+      this.indexKey(key);
+    }
+    this.dirty.add(key);
+    return { kind: "ok", state, changed };
+  }
+
   /** Brings the Merkle tree up to date with every state changed since the last refresh. */
   refresh(): void {
     for (const key of this.dirty) {
