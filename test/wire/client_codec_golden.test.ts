@@ -9,10 +9,10 @@
 // diff: a changed line means clients and members of the old layout can no longer talk to this one
 // (bump clientCodecLayout).
 
-import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { toHex } from "../../src/lib/bytes.js";
+import { goldenRead, goldenWrite } from "../support/golden_file.js";
 import { limitsDefault } from "../../src/limits.js";
 import type { ClientRequestPayload, ClientResponsePayload } from "../../src/protocol/client/messages.js";
 import { WireCodec, wireVersion } from "../../src/protocol/wire/index.js";
@@ -76,11 +76,7 @@ function bodyOf(kind: "client-request" | "client-response"): string {
 }
 
 function readGolden(): Map<string, string> {
-  const lines = readFileSync(goldenPath, "utf8").split("\n");
-  const entries = lines
-    .filter((line) => line.trim() !== "" && !line.startsWith("#"))
-    .map((line) => line.split(" "));
-  return new Map(entries.map(([kind, hex]) => [kind ?? "", hex ?? ""]));
+  return goldenRead(goldenPath);
 }
 
 function writeGolden(): void {
@@ -89,10 +85,12 @@ function writeGolden(): void {
     "# A changed line is a client layout change: review it, and bump clientCodecLayout.",
     "# Regenerate: SHOAL_GOLDEN_REWRITE=1 npx vitest run test/wire/client_codec_golden.test.ts",
   ];
-  const lines = ["client-request", "client-response"].map(
-    (kind) => `${kind} ${bodyOf(kind as "client-request")}`,
+  const kinds = ["client-request", "client-response"] as const;
+  goldenWrite(
+    goldenPath,
+    header,
+    kinds.map((kind): [string, string] => [kind, bodyOf(kind)]),
   );
-  writeFileSync(goldenPath, [...header, ...lines, ""].join("\n"));
 }
 
 function fromHex(hex: string): Uint8Array {

@@ -5,10 +5,10 @@
 // `SHOAL_GOLDEN_REWRITE=1 npx vitest run test/wire/golden.test.ts`, then review the diff: a
 // changed line means peers of the old format can no longer talk to this one (bump wireVersion).
 
-import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { toHex } from "../../src/lib/bytes.js";
+import { goldenRead, goldenWrite } from "../support/golden_file.js";
 import {
   type MessageKind,
   messageKinds,
@@ -106,11 +106,7 @@ const samples: { readonly [K in MessageKind]: WireMessage } = {
 };
 
 function readGolden(): Map<string, string> {
-  const lines = readFileSync(goldenPath, "utf8").split("\n");
-  const entries = lines
-    .filter((line) => line.trim() !== "" && !line.startsWith("#"))
-    .map((line) => line.split(" "));
-  return new Map(entries.map(([kind, hex]) => [kind ?? "", hex ?? ""]));
+  return goldenRead(goldenPath);
 }
 
 function writeGolden(): void {
@@ -119,12 +115,12 @@ function writeGolden(): void {
     "# A changed line is a wire-format change: review it, and bump wireVersion if peers would disagree.",
     "# Regenerate: SHOAL_GOLDEN_REWRITE=1 npx vitest run test/wire/golden.test.ts",
   ];
-  const lines = messageKinds.map((kind) => {
+  const bodies = messageKinds.map((kind): [string, string] => {
     const encoded = codec.encode(samples[kind]);
     if (encoded.kind !== "ok") throw new Error(`${kind} does not encode`);
-    return `${kind} ${toHex(encoded.body)}`;
+    return [kind, toHex(encoded.body)];
   });
-  writeFileSync(goldenPath, [...header, ...lines, ""].join("\n"));
+  goldenWrite(goldenPath, header, bodies);
 }
 
 describe("wire golden bytes", () => {

@@ -778,30 +778,21 @@ export class RaftNode {
         assembly !== null && assembly.index === meta.index && assembly.term === meta.term
           ? assembly.bytes
           : 0;
-      this.send({
-        type: "snapshot-response",
-        from: this.id,
-        to: message.from,
-        term: this.term,
-        index: meta.index,
-        offset,
-      });
+      this.snapshotRespond(message.from, meta.index, offset);
       return;
     }
     if (!message.done) {
-      this.send({
-        type: "snapshot-response",
-        from: this.id,
-        to: message.from,
-        term: this.term,
-        index: meta.index,
-        offset: this.assembly!.bytes,
-      });
+      this.snapshotRespond(message.from, meta.index, this.assembly!.bytes);
       return;
     }
     const data = concat(this.assembly!.parts, this.assembly!.bytes);
     this.assembly = null;
     this.restoreSnapshot(message.from, { meta, data });
+  }
+
+  /** Tells the leader how much of the snapshot at `index` this member holds: send from `offset`. */
+  private snapshotRespond(to: NodeId, index: LogIndex, offset: number): void {
+    this.send({ type: "snapshot-response", from: this.id, to, term: this.term, index, offset });
   }
 
   private restoreSnapshot(
