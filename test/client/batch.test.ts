@@ -22,12 +22,12 @@ import type {
   ClientResponsePayload,
 } from "../../src/protocol/client/messages.js";
 import type { Operation } from "../../src/protocol/client/operations.js";
-import { type WireMessage, WireCodec } from "../../src/protocol/wire/index.js";
+import { WireCodec } from "../../src/protocol/wire/index.js";
 import { clientPayloadCheck } from "../../src/runtime/client_request.js";
 import { apSessionsMax } from "../../src/runtime/client_service.js";
 import type { Address } from "../../src/types.js";
 import { serviceWithFakeHost } from "./fake_host.js";
-import { fakeMemberTransport, requestPayloadOf } from "./fake_transport.js";
+import { fakeMemberTransport, overTheWire, requestPayloadOf } from "./fake_transport.js";
 
 const limits = limitsDefault();
 const codec = new WireCodec({ frameBytesMax: limits.frameBytesMax });
@@ -82,21 +82,12 @@ const response: fc.Arbitrary<ClientResponse> = fc.oneof(
   }),
 );
 
-function roundTrip(message: WireMessage<unknown>): unknown {
-  const encoded = codec.encode(message);
-  if (encoded.kind !== "ok") throw new Error("does not fit a frame");
-  const decoded = codec.decode(encoded.body);
-  if (decoded.kind !== "ok") throw new Error(decoded.detail);
-  expect(decoded.message.kind).toBe(message.kind);
-  return decoded.message.payload;
-}
-
 describe("batch wire format", () => {
   it("a request batch round-trips through the codec, and the member's check gives back every request", () => {
     fc.assert(
       fc.property(fc.array(request, { minLength: 1, maxLength: 40 }), (requests) => {
         const payload: ClientRequestPayload = { type: "batch", requests };
-        const decoded = roundTrip({ version: 1, kind: "client-request", payload });
+        const decoded = overTheWire(codec, { version: 1, kind: "client-request", payload });
         expect(decoded).toEqual(payload);
         const checked = clientPayloadCheck(decoded, limits);
         expect(checked.kind).toBe("batch");
@@ -111,7 +102,7 @@ describe("batch wire format", () => {
     fc.assert(
       fc.property(fc.array(response, { minLength: 1, maxLength: 40 }), (responses) => {
         const payload: ClientResponsePayload = { type: "batch", responses };
-        expect(roundTrip({ version: 1, kind: "client-response", payload })).toEqual(payload);
+        expect(overTheWire(codec, { version: 1, kind: "client-response", payload })).toEqual(payload);
       }),
       { numRuns: 200 },
     );

@@ -22,7 +22,8 @@ import type {
   RoutingTable,
 } from "../../src/protocol/client/messages.js";
 import type { Operation } from "../../src/protocol/client/operations.js";
-import { binaryPayloadMagic, WireCodec, type WireMessage } from "../../src/protocol/wire/index.js";
+import { binaryPayloadMagic, WireCodec } from "../../src/protocol/wire/index.js";
+import { overTheWire } from "./fake_transport.js";
 import {
   ClientRequestEncoder,
   ClientResponseEncoder,
@@ -142,16 +143,6 @@ const responsePayload: fc.Arbitrary<ClientResponsePayload> = fc.oneof(
     .map((responses) => ({ type: "batch" as const, responses })),
 );
 
-/** The payload as the receiver's wire codec hands it over. */
-function overTheWire(message: WireMessage<unknown>): unknown {
-  const encoded = codec.encode(message);
-  if (encoded.kind !== "ok") throw new Error("does not fit a frame");
-  const decoded = codec.decode(encoded.body);
-  if (decoded.kind !== "ok") throw new Error(decoded.detail);
-  expect(decoded.message.kind).toBe(message.kind);
-  return decoded.message.payload;
-}
-
 function requestBytes(payload: ClientRequestPayload): Uint8Array {
   const encoded = requestEncoder.encode(payload);
   if (encoded === null) throw new Error("the encoder refused a well-typed payload");
@@ -167,7 +158,7 @@ describe("binary client requests", () => {
         const checkLimits = smallLimits ? small : limits;
         const binary = requestEncoder.encode(payload);
         expect(binary).not.toBeNull();
-        const received = overTheWire({ version: 1, kind: "client-request", payload: binary });
+        const received = overTheWire(codec, { version: 1, kind: "client-request", payload: binary });
         expect(received).toBeInstanceOf(Uint8Array);
         expect(clientPayloadDecode(received, checkLimits)).toEqual(clientPayloadCheck(payload, checkLimits));
       }),
@@ -214,7 +205,7 @@ describe("binary client requests", () => {
     for (const payload of bad) {
       expect(requestEncoder.encode(payload as unknown as ClientRequest)).toBeNull();
       // The channel then sends MessagePack, and the member refuses it as it always did.
-      const received = overTheWire({ version: 1, kind: "client-request", payload });
+      const received = overTheWire(codec, { version: 1, kind: "client-request", payload });
       const checked = clientPayloadDecode(received, limits);
       expect(checked).toEqual(clientPayloadCheck(payload, limits));
       expect(checked).toMatchObject({ kind: "single", check: { kind: "bad", code: "BAD_INPUT" } });
@@ -258,7 +249,7 @@ describe("binary client requests", () => {
   it("leave MessagePack requests of older clients readable, checked as before", () => {
     fc.assert(
       fc.property(requestPayload, (payload) => {
-        const received = overTheWire({ version: 1, kind: "client-request", payload });
+        const received = overTheWire(codec, { version: 1, kind: "client-request", payload });
         expect(received).not.toBeInstanceOf(Uint8Array);
         expect(clientPayloadDecode(received, small)).toEqual(clientPayloadCheck(payload, small));
       }),
@@ -271,7 +262,7 @@ describe("binary client responses", () => {
   it("round-trip through the wire codec, single and batched", () => {
     fc.assert(
       fc.property(responsePayload, (payload) => {
-        const received = overTheWire({
+        const received = overTheWire(codec, {
           version: 1,
           kind: "client-response",
           payload: responseEncoder.encode(payload),
@@ -333,7 +324,7 @@ describe("binary client responses", () => {
   it("leave MessagePack answers of older members readable", () => {
     fc.assert(
       fc.property(responsePayload, (payload) => {
-        const received = overTheWire({ version: 1, kind: "client-response", payload });
+        const received = overTheWire(codec, { version: 1, kind: "client-response", payload });
         expect(clientResponsesDecode(received)).toEqual(payload);
       }),
       { numRuns: 100 },

@@ -1,11 +1,13 @@
 // The transport of a fake member in client tests: a real TcpTransport on a free 127.0.0.1 port
 // with the cluster handshake (cluster "shoal", the given secret), quiet, timers not keeping the
-// test process alive. Also how a fake member reads a client's request payload.
+// test process alive. Also how a fake member reads a client's request payload, and a payload's trip
+// through the wire codec.
 
 import { silentLogger } from "../../src/env/logger.js";
 import { limitsDefault } from "../../src/limits.js";
 import { NodeClock, TcpTransport, tcpTransportConfigDefault } from "../../src/platform/node/index.js";
 import type { ClientRequest, ClientRequestPayload } from "../../src/protocol/client/messages.js";
+import type { WireCodec, WireMessage } from "../../src/protocol/wire/index.js";
 import { clientPayloadDecode } from "../../src/runtime/client_codec.js";
 import type { ClientRequestCheck } from "../../src/runtime/client_request.js";
 
@@ -47,4 +49,18 @@ export function requestPayloadOf(payload: unknown): ClientRequestPayload {
   return checked.kind === "single"
     ? requestOf(checked.check)
     : { type: "batch", requests: checked.checks.map(requestOf) };
+}
+
+/**
+ * `message`'s payload as the receiving member's wire codec hands it over: encoded into a frame
+ * with `codec` and decoded again (and the kind kept).
+ */
+export function overTheWire(codec: WireCodec, message: WireMessage<unknown>): unknown {
+  const encoded = codec.encode(message);
+  if (encoded.kind !== "ok") throw new Error("does not fit a frame");
+  const decoded = codec.decode(encoded.body);
+  if (decoded.kind !== "ok") throw new Error(decoded.detail);
+  if (decoded.message.kind !== message.kind)
+    throw new Error(`kind ${decoded.message.kind}, sent ${message.kind}`);
+  return decoded.message.payload;
 }
