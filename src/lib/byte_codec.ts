@@ -170,25 +170,7 @@ export class ByteReader {
 
   /** Reads a string field. */
   string(): string {
-    const first = this.data[this.offset];
-    if (first !== undefined && first < 0x20 && this.offset + 1 + first <= this.data.byteLength) {
-      // Fast path for short ASCII; anything else goes through the strict UTF-8 decoder.
-      let text = "";
-      let ascii = true;
-      for (let i = 0; i < first; i++) {
-        const code = this.data[this.offset + 1 + i]!;
-        if (code >= 0x80) {
-          ascii = false;
-          break;
-        }
-        text += String.fromCharCode(code);
-      }
-      if (ascii) {
-        this.offset += 1 + first;
-        return text;
-      }
-    }
-    return utf8Decode(this.lengthPrefixedView());
+    return textDecode(this.lengthPrefixedView());
   }
 
   /** Reads a byte field; the result is a copy. */
@@ -217,6 +199,61 @@ export class ByteReader {
   /** Bytes left to read; decoders use it to bound entry counts before allocating. */
   get remaining(): number {
     return this.data.byteLength - this.offset;
+  }
+}
+
+/** Strings up to this many bytes are made by hand when ASCII (see {@link textDecode}). */
+const ASCII_FAST_BYTES_MAX = 64;
+
+/**
+ * Decodes a string field's bytes: short ASCII (ids, names, keys) in one String.fromCharCode call,
+ * which gives a flat string a Map hashes at once (one built a character at a time is a chain of
+ * concatenations the Map must flatten first); anything else through the strict UTF-8 decoder.
+ */
+export function textDecode(bytes: Uint8Array): string {
+  if (bytes.byteLength <= ASCII_FAST_BYTES_MAX) {
+    let ascii = true;
+    for (let i = 0; i < bytes.byteLength; i++) if (bytes[i]! >= 0x80) ascii = false;
+    if (ascii) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  }
+  return utf8Decode(bytes);
+}
+
+/**
+ * The last few short strings a decoder read, with their bytes, in a round-robin of fixed size (a
+ * peer cannot grow it). Ids repeat from message to message: comparing a few bytes costs less than
+ * building the string again, and one instance per id lets a Map lookup or `===` compare a pointer.
+ */
+export class RecentStrings {
+  private readonly bytes: Uint8Array[] = [];
+  private readonly texts: string[] = [];
+  private next = 0;
+
+  /** Keeps `count` strings of at most `bytesMax` bytes each. */
+  constructor(
+    private readonly count: number,
+    private readonly bytesMax: number,
+  ) {
+    assert(count >= 1 && bytesMax >= 1, "RecentStrings keeps at least one string of one byte");
+  }
+
+  /** Reads a string field through the cache. */
+  read(reader: ByteReader): string {
+    const bytes = reader.lengthPrefixedView();
+    const length = bytes.byteLength;
+    if (length > this.bytesMax) return textDecode(bytes);
+    for (let i = 0; i < this.bytes.length; i++) {
+      const candidate = this.bytes[i]!;
+      if (candidate.byteLength !== length) continue;
+      let j = 0;
+      while (j < length && candidate[j] === bytes[j]) j++;
+      if (j === length) return this.texts[i]!;
+    }
+    const text = textDecode(bytes);
+    this.bytes[this.next] = bytes.slice();
+    this.texts[this.next] = text;
+    this.next = (this.next + 1) % this.count;
+    return text;
   }
 }
 

@@ -33,14 +33,14 @@
 // {@link CommandMalformed} naming the problem.
 
 import { Packr } from "msgpackr";
-import { ByteReader, ByteWriter, CodecError, utf8Decode } from "../lib/byte_codec.js";
+import { ByteReader, ByteWriter, CodecError, RecentStrings } from "../lib/byte_codec.js";
 import type {
   AtomicLongOperation,
   LockOperation,
   MapOperation,
   Operation,
 } from "../protocol/client/operations.js";
-import { isRecord } from "../protocol/wire/index.js";
+import { isCount, isRecord } from "../protocol/wire/index.js";
 import type { ClientId } from "../types.js";
 
 /** A CP write as it travels in a normal entry: the session, the leader's clock (H11), the operation. */
@@ -111,10 +111,6 @@ export function commandEncode(command: Command): Uint8Array {
 /** The legacy form: a MessagePack map. Kept for what the binary layout cannot carry. */
 function legacyEncode(command: Command): Uint8Array {
   return packr.pack({ c: command.clientId, s: command.sequence, t: command.logTimeMs, o: command.operation });
-}
-
-function isCount(value: number): boolean {
-  return Number.isSafeInteger(value) && value >= 0;
 }
 
 /** Whether the binary layout carries `command` exactly: its numbers are (safe) integers. */
@@ -346,53 +342,12 @@ function lockRead(r: ByteReader, op: number, name: string): LockOperation | null
   }
 }
 
-/** Strings up to this many bytes are compared with the last one decoded in their field. */
-const repeatBytesMax = 64;
-
 /**
- * The last string decoded in one field, with its bytes. Client ids and structure names repeat from
- * command to command: comparing bytes costs less than building the string again, and one instance
- * per id lets the session table's Map compare a pointer.
+ * The last client id and the last structure name decoded: both repeat from command to command, and
+ * one string instance per client id lets the session table's Map compare a pointer.
  */
-class RepeatedString {
-  private bytes = new Uint8Array(0);
-  private text = "";
-
-  read(r: ByteReader): string {
-    const view = r.lengthPrefixedView();
-    const last = this.bytes;
-    const length = view.byteLength;
-    if (length === last.byteLength) {
-      let i = 0;
-      while (i < length && view[i] === last[i]) i++;
-      if (i === length) return this.text;
-    }
-    const text = textOf(view);
-    if (length <= repeatBytesMax) {
-      this.bytes = view.slice();
-      this.text = text;
-    }
-    return text;
-  }
-}
-
-/** Short ASCII by hand (ids, names); anything else through the strict UTF-8 decoder. */
-function textOf(bytes: Uint8Array): string {
-  if (bytes.byteLength <= repeatBytesMax) {
-    let out = "";
-    let i = 0;
-    for (; i < bytes.byteLength; i++) {
-      const byte = bytes[i]!;
-      if (byte >= 0x80) break;
-      out += String.fromCharCode(byte);
-    }
-    if (i === bytes.byteLength) return out;
-  }
-  return utf8Decode(bytes);
-}
-
-const clientIds = new RepeatedString();
-const names = new RepeatedString();
+const clientIds = new RecentStrings(1, 64);
+const names = new RecentStrings(1, 64);
 
 function optionalBytesRead(r: ByteReader): Uint8Array | null {
   return r.boolean() ? r.bytes() : null;

@@ -37,7 +37,7 @@
 
 import { Packr } from "msgpackr";
 import { assert } from "../lib/assert.js";
-import { ByteReader, ByteWriter, CodecError, utf8Decode } from "../lib/byte_codec.js";
+import { ByteReader, ByteWriter, CodecError, RecentStrings } from "../lib/byte_codec.js";
 import type { ConfChange, ConfigState, Entry, Message } from "../protocol/raft/index.js";
 import { groupIdMax, isPlainData } from "../protocol/wire/index.js";
 import type { GroupId, LogIndex, NodeId, Term } from "../types.js";
@@ -57,8 +57,6 @@ export const raftBatchLayout = 1;
 
 /** The encoder's buffer starts this large and doubles as a batch needs. */
 const encodeBufferBytesInitial = 64 * 1024;
-/** Strings up to this many bytes decode by hand when ASCII; longer ones go to TextDecoder. */
-const asciiFastBytesMax = 64;
 /** Strings up to this many bytes are looked up among the last few decoded (stringRead). */
 const recentBytesMax = 24;
 /** How many recent strings the decoder keeps (bounded: a peer cannot grow it). */
@@ -429,57 +427,10 @@ function nodeIdsDecode(reader: ByteReader): NodeId[] | null {
 
 /**
  * A string field. Short ones are looked up among the last few decoded first: node ids and replica
- * ids repeat in every frame, and one string instance per id spares allocations and lets Map lookups
- * and `===` compare a pointer.
+ * ids repeat in every frame.
  */
+const recentStrings = new RecentStrings(recentCount, recentBytesMax);
+
 function stringRead(reader: ByteReader): string {
-  const bytes = reader.lengthPrefixedView();
-  if (bytes.byteLength > recentBytesMax) return textOf(bytes);
-  const known = recentStrings.find(bytes);
-  if (known !== null) return known;
-  const text = textOf(bytes);
-  recentStrings.add(bytes, text);
-  return text;
+  return recentStrings.read(reader);
 }
-
-/** ASCII by hand (ids); anything else through the strict UTF-8 decoder. */
-function textOf(bytes: Uint8Array): string {
-  if (bytes.byteLength <= asciiFastBytesMax) {
-    let out = "";
-    let i = 0;
-    for (; i < bytes.byteLength; i++) {
-      const code = bytes[i]!;
-      if (code >= 0x80) break;
-      out += String.fromCharCode(code);
-    }
-    if (i === bytes.byteLength) return out;
-  }
-  return utf8Decode(bytes);
-}
-
-/** The last few short strings decoded, with their bytes: a round-robin cache of fixed size. */
-class RecentStrings {
-  private readonly bytes: Uint8Array[] = [];
-  private readonly texts: string[] = [];
-  private next = 0;
-
-  find(bytes: Uint8Array): string | null {
-    const length = bytes.byteLength;
-    for (let i = 0; i < this.bytes.length; i++) {
-      const candidate = this.bytes[i]!;
-      if (candidate.byteLength !== length) continue;
-      let j = 0;
-      while (j < length && candidate[j] === bytes[j]) j++;
-      if (j === length) return this.texts[i]!;
-    }
-    return null;
-  }
-
-  add(bytes: Uint8Array, text: string): void {
-    this.bytes[this.next] = bytes.slice();
-    this.texts[this.next] = text;
-    this.next = (this.next + 1) % recentCount;
-  }
-}
-
-const recentStrings = new RecentStrings();

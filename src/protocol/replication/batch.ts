@@ -10,7 +10,7 @@
 // 0.3 µs packed, 1.0 µs as an object). The parser unpacks them into the message's usual form
 // (KeyedBytes views of the one string) and still takes the object form (an earlier version's).
 
-import { ByteReader, type ByteWriter, CodecError, utf8Decode } from "../../lib/byte_codec.js";
+import { ByteReader, type ByteWriter, CodecError } from "../../lib/byte_codec.js";
 import { isCount, isRecord } from "../wire/plain_data.js";
 import type { DeltaMessage, KeyedBytes, ReplicationMessage } from "./messages.js";
 
@@ -48,7 +48,7 @@ export function replicationEntriesUnpack(packed: Uint8Array): KeyedBytes[] | nul
   try {
     const reader = new ByteReader(packed);
     while (reader.remaining > 0) {
-      const key = keyOf(reader.lengthPrefixedView());
+      const key = reader.string();
       entries.push({ key, bytes: reader.lengthPrefixedView() });
     }
   } catch (error) {
@@ -56,23 +56,6 @@ export function replicationEntriesUnpack(packed: Uint8Array): KeyedBytes[] | nul
     throw error;
   }
   return entries;
-}
-
-/** Longest key made by one fromCharCode call (longer ones, rare, go through the UTF-8 decoder). */
-const ASCII_KEY_BYTES_MAX = 64;
-
-/**
- * A key from its UTF-8 bytes. Short ASCII keys are made in one String.fromCharCode call: a flat
- * string, which the store's map hashes at once (built a character at a time, it is a chain of
- * concatenations that the map must flatten first).
- */
-function keyOf(bytes: Uint8Array): string {
-  if (bytes.byteLength <= ASCII_KEY_BYTES_MAX) {
-    let ascii = true;
-    for (let i = 0; i < bytes.byteLength; i++) if (bytes[i]! >= 0x80) ascii = false;
-    if (ascii) return String.fromCharCode.apply(null, bytes as unknown as number[]);
-  }
-  return utf8Decode(bytes);
 }
 
 /** A delta message with its entries packed, for a batch (other messages are returned as they are). */
