@@ -4,11 +4,12 @@
 // partition's other replicas and repairs what was lost by Merkle digest exchanges. Every message of
 // every partition to one peer (deltas, acks, nacks, digests, leaf states) leaves at the tick, in
 // one `crdt-batch` frame per peer, so frames do not multiply with the partition count; the
-// `crdt-delta` and `crdt-digest` frames of the previous version (one message each) are still read. The stores of every partition are saved to
-// disk together, in one file (ap_persist.ts), when one changed, at most once per save interval, and
-// at graceful stop; on start the saved states are joined into the fresh replicators. A restarted member still comes back under
-// a new replica id (peers key acknowledgements by it, so no dot is ever reused, even for updates
-// made after the last save) and gets whatever it did not save back from the other replicas by
+// `crdt-delta` and `crdt-digest` frames of the previous version (one message each) are still
+// read. The stores of every partition are saved to disk together, in one file (ap_persist.ts),
+// when one changed, at most once per save interval, and at graceful stop; on start the saved
+// states are joined into the fresh replicators. A restarted member still comes back under a new
+// replica id (peers key acknowledgements by it, so no dot is ever reused, even for updates made
+// after the last save) and gets whatever it did not save back from the other replicas by
 // anti-entropy.
 
 import type { Environment } from "../env/environment.js";

@@ -4,8 +4,9 @@
 // every peer has acknowledged it. An in-place write of a projectable type (a counter) keeps no
 // delta: its entry names the key, and an interval carries the key's current projection on this
 // replica, which includes every such write (ProjectableCrdt); a key written again before the next
-// interval is taken keeps its one open entry, so a hot key costs one entry per gossip round. A peer that acknowledged sequence a is sent the join of deltas
-// [a, next): a delta-interval, which it may join because it already holds everything before a.
+// interval is taken keeps its one open entry, so a hot key costs one entry per gossip round. A peer
+// that acknowledged sequence a is sent the join of deltas [a, next): a delta-interval, which it may
+// join because it already holds everything before a.
 // The buffer has a hard entry limit; when it overflows, the oldest deltas go and a peer that
 // still needed them gets the full state instead.
 
