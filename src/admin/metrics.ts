@@ -5,6 +5,7 @@
 
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { MemberHooks, MemberStatus } from "../runtime/index.js";
+import { CountedHistogram } from "./counted_histogram.js";
 
 /** Latency buckets in seconds: 0.1 ms to 10 s. */
 const latencyBucketsSeconds = [
@@ -20,7 +21,7 @@ export class MemberMetrics {
   constructor(nodeId: string) {
     this.registry.setDefaultLabels({ node: nodeId });
     collectDefaultMetrics({ register: this.registry });
-    const requests = new Histogram({
+    const requests = new CountedHistogram({
       name: "shoal_request_duration_seconds",
       help: "Client requests answered by this member, by kind and outcome",
       labelNames: ["kind", "outcome"],
@@ -44,7 +45,7 @@ export class MemberMetrics {
       registers: [this.registry],
     });
     this.hooks = {
-      requestDone: (kind, outcome, durationMs) => requests.observe({ kind, outcome }, durationMs / 1000),
+      requestDone: (kind, outcome, durationMs) => requests.record(kind, outcome, durationMs / 1000),
       walSynced: (durationMs, entryCount) => {
         fsync.observe(durationMs / 1000);
         synced.inc(entryCount);

@@ -11,10 +11,19 @@
 // MessagePack, and answers are read in either form.
 //
 // Pipelining: requests are not sent one frame each. Requests wait in a per-member outbox; a flush
-// sends each member its requests in one `client-request` frame, a batch (protocol/client/
-// messages.ts), or a plain single request when there is only one. The flush runs at setImmediate,
-// after every answer frame read in this turn of the event loop: the requests that the answers of
-// all three members release leave in one frame per member, not one per answer frame.
+// sends each member its requests in one `client-request` frame (or a few, below), a batch
+// (protocol/client/messages.ts), or a plain single request when there is only one. The flush runs
+// at setImmediate, after every answer frame read in this turn of the event loop: the requests that
+// the answers of all three members release leave together, not one frame per answer frame.
+//
+// Pipelining across the two ends: a flush of many requests to one member leaves in a few frames
+// (up to `pipelineFramesMax`, none under `pipelineFrameRequestsMin` requests), written one after
+// the other in the same turn. The member answers each frame as soon as it has handled it
+// (member.ts flushes a client's answers per request frame), so this client decodes the first
+// frame's answers and issues the next requests while the member still works on the later frames,
+// and the batches stay apart from then on: the client and the member work at the same time instead
+// of taking turns on one batch of 64. Measured with `npx tsx scripts/cpu_per_op.ts incr 64 4000`
+// on 2 cores: 81,000-88,000 increments/s as one frame, 100,000-135,000/s as three.
 //
 // Optional coalescing under load (`holdMs` > 0; off by default): a member with requests in flight
 // gets its next frame when it answers, when its outbox fills a frame, or after `holdMs`, whichever
@@ -58,7 +67,23 @@ export const channelTuning = {
    * 0: never held (see the file comment).
    */
   holdMsDefault: 0,
+  /** Most frames one flush's requests to one member are split into for pipelining. */
+  pipelineFramesMax: 3,
+  /** Fewest requests in a frame split off for pipelining (smaller parts cost more than they gain). */
+  pipelineFrameRequestsMin: 16,
 } as const;
+
+/**
+ * Requests per frame for a flush of `count` requests to one member: about a third of them from 48
+ * requests up, half from 32, all of them below, and never over `requestsPerFrameMax`.
+ */
+export function pipelineFrameRequests(count: number, requestsPerFrameMax: number): number {
+  const frames = Math.min(
+    channelTuning.pipelineFramesMax,
+    Math.max(1, Math.floor(count / channelTuning.pipelineFrameRequestsMin)),
+  );
+  return Math.max(1, Math.min(requestsPerFrameMax, Math.ceil(count / frames)));
+}
 
 interface Waiter {
   readonly to: Address;
@@ -186,8 +211,8 @@ export class Channel {
 
   /**
    * Sends the queued requests of every member that may take them now (all of them when `force`),
-   * in frames of at most `requestsPerFrameMax` requests; the others wait for their member's answer
-   * or the hold timer.
+   * in frames of at most `requestsPerFrameMax` requests, split for pipelining
+   * (pipelineFrameRequests); the others wait for their member's answer or the hold timer.
    */
   private flush(force: boolean): void {
     if (!force) this.flushScheduled = false;
@@ -199,10 +224,14 @@ export class Channel {
         continue;
       }
       this.outbox.delete(to);
-      if (requests.length <= this.requestsPerFrameMax) this.frameSend(to, requests);
+      const perFrame = pipelineFrameRequests(requests.length, this.requestsPerFrameMax);
+      if (requests.length <= perFrame) this.frameSend(to, requests);
       else
-        for (let start = 0; start < requests.length; start += this.requestsPerFrameMax)
-          this.frameSend(to, requests.slice(start, start + this.requestsPerFrameMax));
+        for (let start = 0; start < requests.length; start += perFrame) {
+          this.frameSend(to, requests.slice(start, start + perFrame));
+          // Each part leaves at once, so the member starts on it while the next is encoded.
+          this.transport.flush(to);
+        }
     }
     this.answeredSinceFlush.clear();
     if (held && this.holdTimer === null)

@@ -19,6 +19,12 @@ export interface Transport {
   readonly localAddress: Address;
   /** Queues `frame` for `to`; best effort. */
   send(to: Address, frame: Uint8Array): SendResult;
+  /**
+   * Optional: hands what is queued for `to` to the network now rather than at the end of this
+   * turn, so the peer can start on it while this process goes on with other work. Best effort, like
+   * send; a transport that delivers at once anyway leaves it out.
+   */
+  flush?(to: Address): void;
   /** Installs the single inbound handler (replacing any previous one). */
   onFrame(handler: FrameHandler): void;
   /** Stops sending and receiving; queued frames may be lost. */

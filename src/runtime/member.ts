@@ -406,6 +406,10 @@ export class Member {
         return;
       case "client-request":
         this.clients.request(from, message.payload);
+        // The answers this frame released (AP writes, local reads, refusals) leave now, not at the
+        // end of the pass: a client that split its requests over several frames (client/channel.ts)
+        // works on the first frame's answers while this member handles the next frame.
+        this.environment.transport.flush?.(from);
         return;
       case "crdt-delta":
       case "crdt-digest":

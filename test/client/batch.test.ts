@@ -12,7 +12,7 @@
 
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
-import { Channel } from "../../src/client/channel.js";
+import { Channel, pipelineFrameRequests } from "../../src/client/channel.js";
 import { limitsDefault } from "../../src/limits.js";
 import type { TcpTransport } from "../../src/platform/node/index.js";
 import type {
@@ -322,6 +322,33 @@ describe("client channel batching", () => {
     );
     expect(frames.map((f) => f.count)).toEqual([4, 4, 2]);
     expect(channel.framesSent).toBe(3);
+  });
+
+  it("splits a turn of 64 requests to one member into three pipelined frames, every one answered", async () => {
+    const frames: { count: number; bytes: number }[] = [];
+    member = await answeringMember(frames);
+    const secret = new TextEncoder().encode("batch-secret");
+    channel = await Channel.open({ clusterName: "shoal", secret, frameBytesMax: limits.frameBytesMax });
+    const answers = await requestAll(64, 8);
+    expect(answers.map((a) => (a?.type === "result" ? a.result : null))).toEqual(
+      answers.map((_, i) => i + 1),
+    );
+    expect(frames.map((f) => f.count)).toEqual([22, 22, 20]);
+    // Fewer than two frames' worth stays whole.
+    frames.length = 0;
+    await requestAll(31, 8);
+    expect(frames.map((f) => f.count)).toEqual([31]);
+  });
+
+  it("sizes pipelined frames: a third from 48 requests, a half from 32, whole below, capped per frame", () => {
+    expect(pipelineFrameRequests(1, 1024)).toBe(1);
+    expect(pipelineFrameRequests(31, 1024)).toBe(31);
+    expect(pipelineFrameRequests(32, 1024)).toBe(16);
+    expect(pipelineFrameRequests(47, 1024)).toBe(24);
+    expect(pipelineFrameRequests(48, 1024)).toBe(16);
+    expect(pipelineFrameRequests(64, 1024)).toBe(22);
+    expect(pipelineFrameRequests(3000, 1024)).toBe(1000);
+    expect(pipelineFrameRequests(64, 4)).toBe(4);
   });
 
   it("rejects a request to a malformed address with BadInputError, and still serves the others", async () => {

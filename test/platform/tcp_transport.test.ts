@@ -67,6 +67,28 @@ describe("TcpTransport between transports in one process", () => {
     expect(wrongAtA).toEqual([]);
   });
 
+  it("flush writes a connected peer's queued frames in the caller's turn; without it they leave at the turn's end", async () => {
+    const a = await started();
+    const b = await started();
+    const atB = inbox(b);
+    a.send(b.localAddress, numbered(0, 8));
+    await waitFor(() => atB.length === 1, 10_000, "the connection");
+    const before = a.stats().framesSent;
+    a.send(b.localAddress, numbered(1, 8));
+    expect(a.stats().framesSent).toBe(before);
+    a.flush(b.localAddress);
+    expect(a.stats().framesSent).toBe(before + 1);
+    a.send(b.localAddress, numbered(2, 8));
+    await Promise.resolve();
+    expect(a.stats().framesSent).toBe(before + 2);
+    // Nothing queued, or nobody known by that address: nothing to do, no throw.
+    a.flush(b.localAddress);
+    a.flush(address("127.0.0.1:1"));
+    expect(a.stats().framesSent).toBe(before + 2);
+    await waitFor(() => atB.length === 3, 10_000, "frames 1 and 2");
+    expect(atB.map((m) => new DataView(m.frame.buffer, m.frame.byteOffset).getUint32(0))).toEqual([0, 1, 2]);
+  });
+
   it("keeps exactly one connection per pair among three members dialling each other at once", async () => {
     const members = [await started(), await started(), await started()];
     const inboxes = members.map(inbox);

@@ -5,6 +5,7 @@
 // prove exactly-once application; replicas are compared by their state digests per group.
 
 import { describe, expect, it } from "vitest";
+import type { Transport } from "../../src/env/transport.js";
 import { checkHistory } from "../../src/check/checker.js";
 import { counterModel } from "../../src/check/models/index.js";
 import { pairEvents } from "../../src/check/operation.js";
@@ -297,6 +298,67 @@ describe("Member on the simulator, AP structures", () => {
       cluster.scheduler.runUntilCondition(converged, cluster.scheduler.nowMs + 60_000),
       JSON.stringify(reads.map(views)),
     ).toBe(true);
+    cluster.shutdown();
+  });
+});
+
+describe("Member on the simulator, answering a pipelining client", () => {
+  it("hands each request frame's answers to the transport's flush before it handles the next frame", () => {
+    const cluster = new SimCluster<Process>({ seed: 51, trace: new Trace() });
+    const toClient: string[] = [];
+    const recording = (inner: Transport): Transport => ({
+      localAddress: inner.localAddress,
+      send: (to, frame) => {
+        if (to === "client") toClient.push("answer");
+        return inner.send(to, frame);
+      },
+      flush: (to) => {
+        if (to === "client") toClient.push("flush");
+      },
+      onFrame: (handler) => inner.onFrame(handler),
+      close: () => inner.close(),
+    });
+    simMembersAdd(cluster, options, (environment, name) =>
+      name !== "m1"
+        ? environment
+        : {
+            clock: environment.clock,
+            seed: environment.seed,
+            transport: recording(environment.transport),
+            disk: environment.disk,
+            logger: environment.logger,
+          },
+    );
+    expect(cluster.scheduler.runUntilCondition(() => allReady(cluster), 20_000)).toBe(true);
+    const environment = cluster.environment("client");
+    const codec = new WireCodec({ frameBytesMax: 1024 * 1024 });
+    let answers = 0;
+    environment.transport.onFrame(() => {
+      answers += 1;
+    });
+    toClient.length = 0;
+    // Two frames of two AP counter adds each, sent in the same instant.
+    for (let frame = 0; frame < 2; frame++) {
+      const requests = [0, 1].map((i) => ({
+        type: "operation",
+        requestId: frame * 2 + i + 1,
+        clientId: "pipelining",
+        sequence: frame * 2 + i + 1,
+        timeoutMs: 1_000,
+        operation: { structure: "counter", op: "add", name: `c${i}`, delta: 1 },
+      }));
+      const encoded = codec.encode({
+        version: 1,
+        kind: "client-request",
+        payload: { type: "batch", requests },
+      });
+      if (encoded.kind !== "ok") throw new Error("encode failed");
+      environment.transport.send("m1" as Address, encoded.body);
+    }
+    expect(cluster.scheduler.runUntilCondition(() => answers === 2, cluster.scheduler.nowMs + 1_000)).toBe(
+      true,
+    );
+    expect(toClient).toEqual(["answer", "flush", "answer", "flush"]);
     cluster.shutdown();
   });
 });

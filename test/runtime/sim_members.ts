@@ -2,6 +2,7 @@
 // frequent snapshots (so snapshots and compaction happen within a short run), a client process
 // that talks the client protocol, and a lossy-links profile whose lost replies make clients retry.
 
+import type { Environment } from "../../src/env/environment.js";
 import { Member, type MemberOptions, memberOptionsDefault } from "../../src/runtime/index.js";
 import type { LinkFaults, Process, SimCluster, SimEnvironment } from "../../src/sim/index.js";
 import { type Address, nodeId } from "../../src/types.js";
@@ -60,7 +61,7 @@ export const lossyLinks: LinkFaults = {
 export function simMembersAdd(
   cluster: SimCluster<Process>,
   optionsOf: (name: string) => MemberOptions,
-  environmentOf: (environment: SimEnvironment, name: string) => SimEnvironment = (environment) => environment,
+  environmentOf: (environment: SimEnvironment, name: string) => Environment = (environment) => environment,
 ): void {
   for (const name of simMemberNames) {
     cluster.addNode(name, (environment) => {

@@ -246,6 +246,17 @@ export class TcpTransport implements Transport {
     return "queued";
   }
 
+  /**
+   * Writes the frames queued for `to` now, in one write, instead of in the microtask that ends this
+   * turn (the sends made later in the turn leave then, as usual). Nothing to do without a
+   * connection: the dial's own pump sends the queue once it opens.
+   */
+  flush(to: Address): void {
+    const peer = this.peers.get(to);
+    if (peer === undefined || peer.connection === null || peer.queue.frameCount === 0) return;
+    this.pump(peer);
+  }
+
   /** Stops at once: closes every connection and the listener; queued frames are lost. */
   close(): void {
     if (this.isClosed) return;
