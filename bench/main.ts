@@ -562,7 +562,7 @@ async function main(options: Options): Promise<void> {
   if (wanted.includes("swim-detect"))
     outcome.sections.push(withCommand("swim-detect", await swimDetect(options, progress)));
   if (wanted.includes("sim")) outcome.sections.push(withCommand("sim", simulated(options, progress)));
-  const shapeNote = `Load: concurrency ${shape.concurrencies.join(", ")}; ${shape.runs} run(s) each; each run ${shape.durationMs} ms or ${shape.opsMax} operations, whichever first, after a discarded ${shape.warmupMs} ms warm-up at c=16; ${shape.keys} keys, ${shape.distribution}; ${shape.valueBytes}-byte values; seed ${shape.seed}.`;
+  const shapeNote = `Load: concurrency ${shape.concurrencies.join(", ")}; ${shape.runs} run(s) each; each run ${shape.durationMs} ms or ${shape.opsMax} operations, whichever first, after a discarded ${shape.warmupMs} ms warm-up run per system at each concurrency; ${shape.keys} keys, ${shape.distribution}; ${shape.valueBytes}-byte values; seed ${shape.seed}.`;
   const loadNote = `Machine load average (1 / 5 / 15 min) at start: ${loadAtStart}; at end: ${loadAverage()}. Other work on the machine shares its cores with every system measured.`;
   const notes = [...(outcome.tables.length > 0 ? [shapeNote] : []), ...outcome.notes, loadNote];
   const summary = targetsMarkdown(

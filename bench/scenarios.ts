@@ -39,12 +39,13 @@ export interface BenchShape {
   readonly distribution: KeyDistribution;
   readonly valueBytes: number;
   readonly seed: number;
-  /** A discarded run per system before each scenario's first measured run (0: none). */
+  /**
+   * A discarded run per system at each concurrency before its measured runs (0: none): a JIT-compiled
+   * system reaches its steady state only under the load it is measured at (the code a batch of 64
+   * takes is not the code a batch of 16 takes).
+   */
   readonly warmupMs: number;
 }
-
-/** Concurrency of the discarded warm-up run. */
-const warmupConcurrency = 16;
 
 /** Reports progress; `line` is a one-line status. */
 export type ProgressSink = (line: string, final: boolean) => void;
@@ -114,13 +115,13 @@ export async function runScenario(
       await preload(target, shape);
     }
   }
-  if (shape.warmupMs > 0) {
-    const warm: BenchShape = { ...shape, durationMs: shape.warmupMs, runs: 1 };
-    for (const target of systems)
-      await measure(target, spec.op, warm, warmupConcurrency, 0, `${spec.id} warm-up`, progress);
-  }
   const rows: Row[] = [];
   for (const concurrency of shape.concurrencies) {
+    if (shape.warmupMs > 0) {
+      const warm: BenchShape = { ...shape, durationMs: shape.warmupMs, runs: 1 };
+      for (const target of systems)
+        await measure(target, spec.op, warm, concurrency, 0, `${spec.id} warm-up`, progress);
+    }
     const results: LoadResult[][] = systems.map(() => []);
     for (let run = 0; run < shape.runs; run++) {
       for (const [index, target] of systems.entries()) {
