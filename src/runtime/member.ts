@@ -29,6 +29,7 @@ import type { Logger } from "../env/logger.js";
 import { assert } from "../lib/assert.js";
 import { BoundedQueue } from "../lib/bounded_queue.js";
 import { configOfVoters, type Message, type Ready } from "../protocol/raft/index.js";
+import { type PartitionTable, preferredLeaders } from "../protocol/placement/index.js";
 import { describeMembershipEvent, swimConfigLan } from "../protocol/swim/index.js";
 import { WireCodec, type WireMessage } from "../protocol/wire/index.js";
 import { type GroupRecovery, type HardState, Wal } from "../storage/index.js";
@@ -52,6 +53,9 @@ import { RaftGroup } from "./raft_group.js";
 import { sendInHalves } from "./send_in_halves.js";
 import { type MemberStatus, memberStatusOf } from "./status.js";
 import { SwimDriver } from "./swim_driver.js";
+
+/** Most entries a preferred leader may lag and still be handed its group (leadersBalance). */
+const leaderTransferLagMax = 256;
 
 /** Most Ready rounds in one pass (each round is at most one WAL sync). */
 const readyRoundsMax = 4;
@@ -91,6 +95,8 @@ export class Member {
   /** SWIM membership, hosted on this member's transport and tick loop; informs, never decides. */
   readonly swim: SwimDriver;
   cluster: ClusterConfig | null = null;
+  /** Each partition's preferred leader, for the table it was computed from (leadersBalance). */
+  private preferred: { readonly table: PartitionTable; readonly leaders: readonly NodeId[] } | null = null;
   /** The last time each peer was heard from (monotonic ms). */
   readonly lastHeardMs = new Map<NodeId, number>();
   private readonly formation: Formation;
@@ -358,24 +364,30 @@ export class Member {
 
   /**
    * Leader balancing: elections put leaders wherever timers fire first, so one member may lead
-   * most groups. The table ranks each partition's replicas; a leader hands the group to the first
-   * one once it is alive and has every entry (a transfer then costs no catch-up), a few per round.
+   * most groups. Each partition has a preferred leader among its replicas (preferredLeaders: rank
+   * order, evened out over the members); a leader hands the group to it once it is alive and at
+   * most leaderTransferLagMax entries behind, a few per round. The core catches it up first and
+   * drops proposals meanwhile (clients retry), so a transfer under load pauses writes for about
+   * one append round; waiting for a follower with every entry would wait forever under load.
    */
   private leadersBalance(): void {
     const cluster = this.cluster;
     if (cluster === null) return;
+    if (this.preferred === null || this.preferred.table !== cluster.table)
+      this.preferred = { table: cluster.table, leaders: preferredLeaders(cluster.table) };
+    const leaders = this.preferred.leaders;
     const nowMs = this.environment.clock.nowMs();
     let transfers = 0;
     for (const group of this.groups.values()) {
       if (transfers >= this.options.leaderBalanceTransfersMax) return;
       if (group.role !== "leader" || group.partition === null) continue;
-      const preferred = cluster.table.partitions[group.partition]?.replicas[0];
+      const preferred = leaders[group.partition];
       if (preferred === undefined || preferred === this.nodeId) continue;
       const heardMs = this.lastHeardMs.get(preferred);
       if (heardMs === undefined || nowMs - heardMs > this.options.peerSilentMs) continue;
       const status = group.node.status();
       const progress = status.progress.find((p) => p.id === preferred);
-      if (progress === undefined || progress.match !== status.lastIndex) continue;
+      if (progress === undefined || status.lastIndex - progress.match > leaderTransferLagMax) continue;
       if (group.node.transferLeadership(preferred).kind !== "started") continue;
       transfers += 1;
       this.stats.leaderTransfers += 1;

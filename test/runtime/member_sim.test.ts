@@ -11,7 +11,7 @@ import { counterModel } from "../../src/check/models/index.js";
 import { pairEvents } from "../../src/check/operation.js";
 import { Prng } from "../../src/lib/prng.js";
 import { type Operation, placementKeyOf } from "../../src/protocol/client/index.js";
-import { partitionOf } from "../../src/protocol/placement/index.js";
+import { partitionOf, preferredLeaders } from "../../src/protocol/placement/index.js";
 import { WireCodec } from "../../src/protocol/wire/index.js";
 import type { Address } from "../../src/types.js";
 import type { MemberOptions } from "../../src/runtime/index.js";
@@ -298,6 +298,31 @@ describe("Member on the simulator, AP structures", () => {
       cluster.scheduler.runUntilCondition(converged, cluster.scheduler.nowMs + 60_000),
       JSON.stringify(reads.map(views)),
     ).toBe(true);
+    cluster.shutdown();
+  });
+});
+
+describe("Member on the simulator, leader balance", () => {
+  it("hands every data group to its preferred leader, so the members lead within one group of each other", () => {
+    const cluster = build(61);
+    expect(cluster.scheduler.runUntilCondition(() => allReady(cluster), 20_000)).toBe(true);
+    const table = member(cluster, "m1").cluster!.table;
+    const preferred = preferredLeaders(table);
+    const leaderOf = (partition: number): string | null => {
+      for (const name of names)
+        for (const group of member(cluster, name).groups.values())
+          if (group.partition === partition && group.role === "leader") return name;
+      return null;
+    };
+    const settled = cluster.scheduler.runUntilCondition(
+      () => preferred.every((node, partition) => leaderOf(partition) === node),
+      cluster.scheduler.nowMs + 20_000,
+    );
+    expect(settled, `leaders ${table.partitions.map((row) => leaderOf(row.partition))} vs ${preferred}`).toBe(
+      true,
+    );
+    const counts = names.map((name) => preferred.filter((node) => node === name).length);
+    expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
     cluster.shutdown();
   });
 });

@@ -26,6 +26,7 @@ export {
   sameList,
 } from "./partition_table.js";
 export { applyMove, describeMove, planPlacement } from "./planner.js";
+export { preferredLeaders } from "./preferred_leaders.js";
 export { RendezvousRanker, rendezvousWeight, replicaCountLimit } from "./rendezvous.js";
 export type { EntryKey } from "./partition_of.js";
 export type { PartitionReplicas, PartitionTable, PlacementConfig } from "./partition_table.js";

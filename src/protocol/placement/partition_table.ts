@@ -31,7 +31,7 @@ export interface PartitionReplicas {
   readonly partition: PartitionId;
   /** Bumped by every move that changes this row; starts at 1. */
   readonly version: number;
-  /** The voters, in rendezvous rank order for this partition: the first is the preferred leader. */
+  /** The voters, in rendezvous rank order for this partition (preferredLeaders picks the leader). */
   readonly replicas: readonly NodeId[];
   /** Nodes catching up before promotion, in rank order; disjoint from `replicas`. */
   readonly learners: readonly NodeId[];
@@ -132,7 +132,7 @@ export function partitionOfGroup(group: GroupId): PartitionId | null {
   return group === 0 ? null : partitionId(group - 1);
 }
 
-/** Returns partition `partition`'s voters, preferred leader first. */
+/** Returns partition `partition`'s voters, in rank order. */
 export function replicasOf(table: PartitionTable, partition: PartitionId): readonly NodeId[] {
   const row = table.partitions[partition];
   assert(row !== undefined, `partition ${partition} out of range [0, ${table.partitionCount})`);
