@@ -22,7 +22,8 @@ export function preferredLeaders(table: PartitionTable): NodeId[] {
     if (first !== undefined) counts.set(first, (counts.get(first) ?? 0) + 1);
     return first ?? null;
   });
-  const chosen = leaders.map((leader, partition) => {
+  // Second pass, once every partition that fits under the quota has its leader.
+  return leaders.map((leader, partition) => {
     if (leader !== null) return leader;
     const replicas = table.partitions[partition]!.replicas;
     assert(replicas.length > 0, `partition ${partition} has no replicas`);
@@ -31,5 +32,4 @@ export function preferredLeaders(table: PartitionTable): NodeId[] {
     counts.set(least, (counts.get(least) ?? 0) + 1);
     return least;
   });
-  return chosen;
 }
