@@ -11,13 +11,14 @@ export type FrameHandler = (from: Address, frame: Uint8Array) => void;
  * streams, collapsed into one): `send()` is best effort: a frame may be dropped, delayed,
  * duplicated or reordered with respect to other frames, but it arrives whole or not at all, and it
  * is never altered. Protocols that need reliability (Raft) retransmit; protocols that need order
- * carry sequence numbers. The caller owns `frame` until `send` returns; the transport copies it if
- * it keeps it.
+ * carry sequence numbers. `send` takes `frame` over: the transport may keep it until it is
+ * written, so the caller must not write to it afterwards (every caller passes a body the wire
+ * codec has just made, so no frame is copied on the way out).
  */
 export interface Transport {
   /** This member's own address, as peers reach it. */
   readonly localAddress: Address;
-  /** Queues `frame` for `to`; best effort. */
+  /** Queues `frame` for `to`; best effort. The caller must not write to `frame` afterwards. */
   send(to: Address, frame: Uint8Array): SendResult;
   /**
    * Optional: hands what is queued for `to` to the network now rather than at the end of this

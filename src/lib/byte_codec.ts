@@ -220,21 +220,30 @@ export function textDecode(bytes: Uint8Array): string {
 }
 
 /**
- * The last few short strings a decoder read, with their bytes, in a round-robin of fixed size (a
- * peer cannot grow it). Ids repeat from message to message: comparing a few bytes costs less than
- * building the string again, and one instance per id lets a Map lookup or `===` compare a pointer.
+ * Short strings a decoder read, kept with their bytes in a fixed table of slots (a peer cannot grow
+ * it): a string's slot is picked by a hash of its bytes, and a new string takes the slot's place.
+ * Ids repeat from message to message: hashing and comparing a few bytes costs less than building
+ * the string again, and one instance per id lets a Map lookup reuse its cached hash and `===`
+ * compare a pointer. Hashed slots, not a round-robin of the last few: a client leases one session
+ * per request in flight, so 64 ids interleave in every batch of commands.
  */
 export class RecentStrings {
-  private readonly bytes: Uint8Array[] = [];
-  private readonly texts: string[] = [];
-  private next = 0;
+  /** Slot i's bytes live at [i * bytesMax, i * bytesMax + lengths[i]). */
+  private readonly arena: Uint8Array;
+  /** Each slot's byte length, -1 while empty. */
+  private readonly lengths: Int32Array;
+  private readonly texts: string[];
 
-  /** Keeps `count` strings of at most `bytesMax` bytes each. */
+  /** Keeps `count` (a power of two) strings of at most `bytesMax` bytes each. */
   constructor(
     private readonly count: number,
     private readonly bytesMax: number,
   ) {
-    assert(count >= 1 && bytesMax >= 1, "RecentStrings keeps at least one string of one byte");
+    assert(count >= 1 && (count & (count - 1)) === 0, "RecentStrings keeps a power of two of strings");
+    assert(bytesMax >= 1, "RecentStrings keeps strings of at least one byte");
+    this.arena = new Uint8Array(count * bytesMax);
+    this.lengths = new Int32Array(count).fill(-1);
+    this.texts = new Array<string>(count).fill("");
   }
 
   /** Reads a string field through the cache. */
@@ -242,17 +251,21 @@ export class RecentStrings {
     const bytes = reader.lengthPrefixedView();
     const length = bytes.byteLength;
     if (length > this.bytesMax) return textDecode(bytes);
-    for (let i = 0; i < this.bytes.length; i++) {
-      const candidate = this.bytes[i]!;
-      if (candidate.byteLength !== length) continue;
+    // FNV-1a over the bytes, folded to a slot.
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < length; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+    const slot = (hash ^ (hash >>> 16)) & (this.count - 1);
+    const start = slot * this.bytesMax;
+    const arena = this.arena;
+    if (this.lengths[slot] === length) {
       let j = 0;
-      while (j < length && candidate[j] === bytes[j]) j++;
-      if (j === length) return this.texts[i]!;
+      while (j < length && arena[start + j] === bytes[j]) j++;
+      if (j === length) return this.texts[slot]!;
     }
     const text = textDecode(bytes);
-    this.bytes[this.next] = bytes.slice();
-    this.texts[this.next] = text;
-    this.next = (this.next + 1) % this.count;
+    arena.set(bytes, start);
+    this.lengths[slot] = length;
+    this.texts[slot] = text;
     return text;
   }
 }

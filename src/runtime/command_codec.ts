@@ -343,11 +343,12 @@ function lockRead(r: ByteReader, op: number, name: string): LockOperation | null
 }
 
 /**
- * The last client id and the last structure name decoded: both repeat from command to command, and
- * one string instance per client id lets the session table's Map compare a pointer.
+ * Client ids and structure names already decoded: both repeat from command to command (a client
+ * interleaves one session per request in flight), and one string instance per client id lets the
+ * session table's Map reuse the string's hash and compare a pointer.
  */
-const clientIds = new RecentStrings(1, 64);
-const names = new RecentStrings(1, 64);
+const clientIds = new RecentStrings(256, 64);
+const names = new RecentStrings(16, 64);
 
 function optionalBytesRead(r: ByteReader): Uint8Array | null {
   return r.boolean() ? r.bytes() : null;

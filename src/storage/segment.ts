@@ -133,14 +133,14 @@ export function recordEncode(
   assert(offset + recordBytes(payloadBytes) <= target.byteLength);
   assert(record.group >= 0 && record.group <= 0xffff_ffff);
   assert(record.tag === null || (Number.isInteger(record.tag) && record.tag >= 0 && record.tag <= 0xff));
-  const header = target.subarray(offset, offset + recordHeaderBytes);
-  header.fill(0);
-  const view = viewOf(header);
-  view.setUint32(0, payloadBytes, false);
-  header[8] = recordTypeEntry;
-  view.setUint32(12, record.group, false);
-  u64Write(view, 16, record.index);
-  u64Write(view, 24, record.term);
+  // Byte stores, not a DataView and a subarray per record: this runs for every entry on every
+  // replica. The header is big-endian, as segmentHeaderEncode's.
+  target.fill(0, offset, offset + recordHeaderBytes);
+  u32Store(target, offset, payloadBytes);
+  target[offset + 8] = recordTypeEntry;
+  u32Store(target, offset + 12, record.group);
+  u64Store(target, offset + 16, record.index);
+  u64Store(target, offset + 24, record.term);
   const payloadStart = offset + recordHeaderBytes;
   if (record.tag === null) target.set(record.payload, payloadStart);
   else {
@@ -148,8 +148,23 @@ export function recordEncode(
     target.set(record.payload, payloadStart + 1);
   }
   const crc = recordCrc(target, offset, payloadBytes, parentCrc, crc32);
-  view.setUint32(4, crc, false);
+  u32Store(target, offset + 4, crc);
   return crc;
+}
+
+/** Stores `value` (below 2^32) big-endian at `offset`. */
+function u32Store(target: Uint8Array, offset: number, value: number): void {
+  target[offset] = value >>> 24;
+  target[offset + 1] = (value >>> 16) & 0xff;
+  target[offset + 2] = (value >>> 8) & 0xff;
+  target[offset + 3] = value & 0xff;
+}
+
+/** Stores a safe integer as 8 bytes big-endian at `offset` (as u64Write does through a view). */
+function u64Store(target: Uint8Array, offset: number, value: number): void {
+  assert(Number.isSafeInteger(value) && value >= 0);
+  u32Store(target, offset, Math.floor(value / 0x1_0000_0000));
+  u32Store(target, offset + 4, value >>> 0);
 }
 
 /**

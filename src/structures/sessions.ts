@@ -31,10 +31,16 @@ export type SessionOutcome<R> =
   | { readonly kind: "stale" }
   | { readonly kind: "expired" };
 
+/** One client's session, linked into the table's activity order (oldest first). */
 interface Session<R> {
+  readonly client: ClientId;
   lastSequence: number;
   response: R;
   lastActiveMs: number;
+  /** The session active just before this one, or null for the oldest. */
+  older: Session<R> | null;
+  /** The session active just after this one, or null for the newest. */
+  newer: Session<R> | null;
 }
 
 /** The plain-data form of a table, for snapshots. */
@@ -43,27 +49,20 @@ export interface SessionTableData<R> {
 }
 
 /**
- * The session table of one replicated state machine. The map is kept in order of last activity
- * (a touched session moves to the end), which is also the order of `lastActiveMs` because log time
- * never goes back: expiry pops from the front and eviction looks only at the front's ties, so both
- * cost O(1) amortised per command instead of a scan of every session.
+ * The session table of one replicated state machine. Sessions sit in a map by client and, through
+ * their own links, in a list ordered by last activity, which is also the order of `lastActiveMs`
+ * because log time never goes back: expiry pops from the oldest end and eviction looks only at the
+ * oldest ties, so both cost O(1) amortised per command instead of a scan of every session. A touch
+ * relinks the session at the newest end and leaves the map alone: with many clients interleaving
+ * (a client leases one session per request in flight), moving a Map key would cost a delete and an
+ * insert per command and leave a dead slot behind each time.
  */
 export class SessionTable<R> {
   private readonly sessions = new Map<ClientId, Session<R>>();
-  /**
-   * No session was active before this log time, as of the last expiry scan (-Infinity: scan next
-   * time). Log time never goes back, so it stays a lower bound of every session's activity, and
-   * while `logTimeMs - oldestActiveMs` is within the expiry no session can expire and no scan is
-   * needed. The scan is not free even though it stops at the first live session: a Map keeps the
-   * slots of deleted entries until it is rebuilt, and `touch` leaves one at the front per command.
-   */
-  private oldestActiveMs = Number.NEGATIVE_INFINITY;
-  /**
-   * The client whose session is last in the activity order, or null when unknown. A client that
-   * sends command after command (the common case) is touched without moving it: a Map moves a key
-   * only by deleting and re-inserting it, which leaves a dead slot behind each time.
-   */
-  private newest: ClientId | null = null;
+  /** The least recently active session (the first to expire or be evicted), or null when empty. */
+  private oldest: Session<R> | null = null;
+  /** The most recently active session, or null when empty. */
+  private newest: Session<R> | null = null;
 
   constructor(private readonly config: SessionConfig) {
     assert(config.sessionsMax > 0, "sessionsMax must be positive");
@@ -82,7 +81,7 @@ export class SessionTable<R> {
     if (this.config.dedupe) {
       if (session === undefined && sequence > 1) return { kind: "expired" };
       if (session !== undefined && sequence === session.lastSequence) {
-        this.touch(client, session, logTimeMs);
+        this.touch(session, logTimeMs);
         return { kind: "duplicate", response: session.response };
       }
       if (session !== undefined && sequence < session.lastSequence) return { kind: "stale" };
@@ -90,12 +89,11 @@ export class SessionTable<R> {
     const response = execute();
     if (session === undefined) {
       this.evictForRoom();
-      this.sessions.set(client, { lastSequence: sequence, response, lastActiveMs: logTimeMs });
-      this.newest = client;
+      this.insertNewest(client, sequence, response, logTimeMs);
     } else {
       session.lastSequence = Math.max(session.lastSequence, sequence);
       session.response = response;
-      this.touch(client, session, logTimeMs);
+      this.touch(session, logTimeMs);
     }
     assert(this.sessions.size <= this.config.sessionsMax, "session table over its limit");
     return { kind: "executed", response };
@@ -119,53 +117,66 @@ export class SessionTable<R> {
     const table = new SessionTable<R>(config);
     // Rebuild the activity order from the times (ties in id order; eviction does not depend on it).
     const rows = [...data.sessions].sort((a, b) => a[3] - b[3] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    for (const [id, lastSequence, response, lastActiveMs] of rows) {
-      table.sessions.set(id as ClientId, { lastSequence, response, lastActiveMs });
-      table.newest = id as ClientId;
-    }
+    for (const [id, lastSequence, response, lastActiveMs] of rows)
+      table.insertNewest(id as ClientId, lastSequence, response, lastActiveMs);
     return table;
   }
 
-  /** Marks `session` active at `logTimeMs`: it moves to the end of the activity order. */
-  private touch(client: ClientId, session: Session<R>, logTimeMs: number): void {
-    assert(logTimeMs >= session.lastActiveMs, "log time never goes back");
-    session.lastActiveMs = logTimeMs;
-    if (client === this.newest) return;
-    this.sessions.delete(client);
+  /** Adds a session for `client` as the most recently active one. */
+  private insertNewest(client: ClientId, lastSequence: number, response: R, lastActiveMs: number): void {
+    assert(this.newest === null || lastActiveMs >= this.newest.lastActiveMs, "activity order is time order");
+    const session: Session<R> = { client, lastSequence, response, lastActiveMs, older: this.newest, newer: null };
+    if (this.newest === null) this.oldest = session;
+    else this.newest.newer = session;
+    this.newest = session;
     this.sessions.set(client, session);
-    this.newest = client;
   }
 
-  /** Evicts every session idle for longer than the expiry: they are all at the front. */
+  /** Marks `session` active at `logTimeMs`: it moves to the newest end of the activity order. */
+  private touch(session: Session<R>, logTimeMs: number): void {
+    assert(logTimeMs >= session.lastActiveMs, "log time never goes back");
+    session.lastActiveMs = logTimeMs;
+    if (session === this.newest) return;
+    this.unlink(session);
+    session.older = this.newest;
+    session.newer = null;
+    this.newest!.newer = session;
+    this.newest = session;
+  }
+
+  /** Takes `session` out of the activity order (not out of the map). */
+  private unlink(session: Session<R>): void {
+    if (session.older === null) this.oldest = session.newer;
+    else session.older.newer = session.newer;
+    if (session.newer === null) this.newest = session.older;
+    else session.newer.older = session.older;
+    session.older = null;
+    session.newer = null;
+  }
+
+  /** Drops `session` from the table. */
+  private remove(session: Session<R>): void {
+    this.unlink(session);
+    this.sessions.delete(session.client);
+  }
+
+  /** Evicts every session idle for longer than the expiry: they are all at the oldest end. */
   private expire(logTimeMs: number): void {
     const expiryMs = this.config.sessionExpiryMs;
-    if (logTimeMs - this.oldestActiveMs <= expiryMs) return;
-    for (const [id, session] of this.sessions) {
-      if (logTimeMs - session.lastActiveMs <= expiryMs) {
-        this.oldestActiveMs = session.lastActiveMs;
-        return;
-      }
-      this.sessions.delete(id);
-      if (id === this.newest) this.newest = null;
-    }
-    this.oldestActiveMs = Number.NEGATIVE_INFINITY;
+    while (this.oldest !== null && logTimeMs - this.oldest.lastActiveMs > expiryMs) this.remove(this.oldest);
   }
 
   /**
    * Evicts the least recently active session when the table is full, ties broken by the smaller
-   * id so that every replica (whatever order its map holds ties in) evicts the same one.
+   * id so that every replica (whatever order its list holds ties in) evicts the same one.
    */
   private evictForRoom(): void {
     if (this.sessions.size < this.config.sessionsMax) return;
-    let victim: ClientId | null = null;
-    let oldestMs = 0;
-    for (const [id, session] of this.sessions) {
-      if (victim === null) oldestMs = session.lastActiveMs;
-      else if (session.lastActiveMs !== oldestMs) break;
-      if (victim === null || id < victim) victim = id;
-    }
-    if (victim === null) return;
-    this.sessions.delete(victim);
-    if (victim === this.newest) this.newest = null;
+    const oldest = this.oldest;
+    if (oldest === null) return;
+    let victim = oldest;
+    for (let s = oldest.newer; s !== null && s.lastActiveMs === oldest.lastActiveMs; s = s.newer)
+      if (s.client < victim.client) victim = s;
+    this.remove(victim);
   }
 }

@@ -221,7 +221,7 @@ export class TcpTransport implements Transport {
   }
 
   /**
-   * Queues a copy of `frame` for `to`. Returns "full" when that peer's queue (or the peer table) is
+   * Queues `frame` for `to`, without a copy (the caller hands it over: see Transport). Returns "full" when that peer's queue (or the peer table) is
    * at its limit, "closed" after close(). Throws LimitExceededError for a frame above frameBytesMax
    * (no peer would accept it) and BadInputError for an address that is not `host:port`.
    */
@@ -237,7 +237,7 @@ export class TcpTransport implements Transport {
       throw new LimitExceededError("frameBytesMax", frameBytes, this.options.limits.frameBytesMax);
     }
     const peer = this.peerFor(to);
-    if (peer === null || peer.queue.enqueue(frame.slice()) === "full") {
+    if (peer === null || peer.queue.enqueue(frame) === "full") {
       this.counters.framesRefused += 1;
       return "full";
     }
