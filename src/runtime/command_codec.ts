@@ -259,7 +259,9 @@ function intWrite(w: ByteWriter, value: number): void {
 /**
  * Decodes a committed command: the command, null for the empty no-op entry a new leader appends,
  * or a {@link CommandMalformed} for anything else. Never throws. The command's byte fields are
- * copies: a state machine may keep them without pinning the entry's buffer.
+ * views of `data`, not copies: a state machine keeps them, so `data` must be a buffer of the
+ * entry's own (as every entry's is: the leader encodes it, raft_batch_codec.ts and the WAL's
+ * recovery copy it out), which a kept value then pins, and no one may write to it.
  */
 export function commandDecode(data: Uint8Array): Command | null | CommandMalformed {
   if (data.byteLength === 0) return null;
@@ -295,7 +297,7 @@ function operationRead(r: ByteReader): Operation | null {
   const name = names.read(r);
   switch (op) {
     case code.mapPut:
-      return { structure: "map", op: "put", name, key: r.string(), value: r.bytes() };
+      return { structure: "map", op: "put", name, key: r.string(), value: r.lengthPrefixedView() };
     case code.mapDelete:
       return { structure: "map", op: "delete", name, key: r.string() };
     case code.mapCas: {
@@ -347,11 +349,11 @@ function lockRead(r: ByteReader, op: number, name: string): LockOperation | null
  * interleaves one session per request in flight), and one string instance per client id lets the
  * session table's Map reuse the string's hash and compare a pointer.
  */
-const clientIds = new RecentStrings(256, 64);
+const clientIds = new RecentStrings(1_024, 64);
 const names = new RecentStrings(16, 64);
 
 function optionalBytesRead(r: ByteReader): Uint8Array | null {
-  return r.boolean() ? r.bytes() : null;
+  return r.boolean() ? r.lengthPrefixedView() : null;
 }
 
 function intRead(r: ByteReader): number {

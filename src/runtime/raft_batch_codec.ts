@@ -353,7 +353,8 @@ function messageRareDecode(
       const count = reader.uint();
       if (count > reader.remaining) return null;
       const data: Uint8Array[] = [];
-      for (let i = 0; i < count; i++) data.push(reader.lengthPrefixedView());
+      // Copies, as entries' data below: they become log entries, kept until compaction.
+      for (let i = 0; i < count; i++) data.push(reader.bytes());
       return { type, from, to, term, data };
     }
     case "read-index": {
@@ -390,7 +391,10 @@ function entryDecode(reader: ByteReader): Entry | null {
   const term = reader.uint() as Term;
   const index = reader.uint() as LogIndex;
   if (type === entryNormal) {
-    return { type: "normal", term, index, data: reader.lengthPrefixedView() };
+    // A copy of its own: the entry stays in the log until compaction and its data is what the
+    // state machine keeps views of (command_codec.ts), so it must not hold the whole frame (and
+    // the socket read it came in) alive.
+    return { type: "normal", term, index, data: reader.bytes() };
   }
   if (type !== entryConfChange) return null;
   const changeType = changeTypes[reader.byte() - 1];

@@ -125,7 +125,14 @@ export class SessionTable<R> {
   /** Adds a session for `client` as the most recently active one. */
   private insertNewest(client: ClientId, lastSequence: number, response: R, lastActiveMs: number): void {
     assert(this.newest === null || lastActiveMs >= this.newest.lastActiveMs, "activity order is time order");
-    const session: Session<R> = { client, lastSequence, response, lastActiveMs, older: this.newest, newer: null };
+    const session: Session<R> = {
+      client,
+      lastSequence,
+      response,
+      lastActiveMs,
+      older: this.newest,
+      newer: null,
+    };
     if (this.newest === null) this.oldest = session;
     else this.newest.newer = session;
     this.newest = session;

@@ -14,7 +14,10 @@ export type FrameError =
   | { readonly kind: "frame-too-large"; readonly frameBytes: number; readonly frameBytesMax: number }
   | { readonly kind: "frame-empty" };
 
-/** The outcome of {@link FrameDecoder.push}: whole frames (the caller owns them), or an error. */
+/**
+ * The outcome of {@link FrameDecoder.push}: whole frames, or an error. A frame is a view of the
+ * chunk it arrived in when it lies within one, else a new array; no one writes to either.
+ */
 export type DecodeResult =
   | { readonly kind: "frames"; readonly frames: Uint8Array[] }
   | { readonly kind: "error"; readonly error: FrameError };
@@ -54,7 +57,9 @@ export function frameEncode(payload: Uint8Array): Uint8Array {
 }
 
 /**
- * Reassembles frames from arbitrary chunks. After an error the decoder is poisoned: every later
+ * Reassembles frames from arbitrary chunks, which the caller hands over: it must not write to a
+ * chunk afterwards, since a frame that lies within one chunk comes back as a view of it (no copy;
+ * a socket's read buffers are its own, each filled once). After an error the decoder is poisoned: every later
  * push returns the same error, so a caller that forgets to close cannot resynchronise on garbage.
  */
 export class FrameDecoder {
@@ -81,7 +86,7 @@ export class FrameDecoder {
     return this.bytesBuffered;
   }
 
-  /** Adds `chunk` (which the decoder may keep a reference to) and returns every whole frame. */
+  /** Adds `chunk` (handed over: see the class) and returns every whole frame. */
   push(chunk: Uint8Array): DecodeResult {
     this.append(chunk);
     const frames: Uint8Array[] = [];
@@ -93,7 +98,7 @@ export class FrameDecoder {
     }
   }
 
-  /** Adds `chunk` (which the decoder may keep a reference to) without decoding; see {@link next}. */
+  /** Adds `chunk` (handed over: see the class) without decoding; see {@link next}. */
   append(chunk: Uint8Array): void {
     if (this.failure !== null || chunk.byteLength === 0) return;
     this.chunks.push(chunk);
@@ -101,7 +106,7 @@ export class FrameDecoder {
   }
 
   /**
-   * Takes the next whole frame (the caller owns it). Each frame is checked against the limit in
+   * Takes the next whole frame (a view of its chunk, or a new array when it spans chunks). Each frame is checked against the limit in
    * force when it is taken, so a caller that raises the limit after a frame (the end of a
    * handshake) applies the new limit to the frames behind it in the same chunk.
    */
@@ -115,8 +120,8 @@ export class FrameDecoder {
       return this.fail({ kind: "frame-too-large", frameBytes, frameBytesMax: this.frameBytesMax });
     }
     if (this.bytesBuffered < frameBytes) return none;
-    this.consume(frameHeaderBytes);
-    return { kind: "frame", frame: this.consume(payloadBytes) };
+    this.skip(frameHeaderBytes);
+    return { kind: "frame", frame: this.take(payloadBytes) };
   }
 
   private fail(error: FrameError): { readonly kind: "error"; readonly error: FrameError } {
@@ -129,9 +134,8 @@ export class FrameDecoder {
   private peekLength(): number {
     const head = this.chunks[0];
     assert(head !== undefined);
-    if (head.byteLength >= frameHeaderBytes) {
-      return new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(0, false);
-    }
+    if (head.byteLength >= frameHeaderBytes)
+      return ((head[0]! << 24) | (head[1]! << 16) | (head[2]! << 8) | head[3]!) >>> 0;
     let length = 0;
     let copied = 0;
     for (const chunk of this.chunks) {
@@ -144,9 +148,33 @@ export class FrameDecoder {
     return length;
   }
 
-  /** Removes `count` bytes from the front into a new array the caller owns. */
-  private consume(count: number): Uint8Array {
+  /** Drops `count` bytes from the front. */
+  private skip(count: number): void {
     assert(count <= this.bytesBuffered);
+    let left = count;
+    while (left > 0) {
+      const head = this.chunks[0];
+      assert(head !== undefined);
+      const drop = Math.min(head.byteLength, left);
+      if (drop === head.byteLength) this.chunks.shift();
+      else this.chunks[0] = head.subarray(drop);
+      left -= drop;
+    }
+    this.bytesBuffered -= count;
+  }
+
+  /** Removes `count` bytes from the front: a view when the head chunk holds them all, else a copy. */
+  private take(count: number): Uint8Array {
+    assert(count <= this.bytesBuffered);
+    const first = this.chunks[0];
+    assert(first !== undefined);
+    if (first.byteLength >= count) {
+      const frame = first.subarray(0, count);
+      if (count === first.byteLength) this.chunks.shift();
+      else this.chunks[0] = first.subarray(count);
+      this.bytesBuffered -= count;
+      return frame;
+    }
     const out = new Uint8Array(count);
     let filled = 0;
     while (filled < count) {

@@ -148,7 +148,7 @@ describe("raft-batch binary codec: round trips", () => {
     );
   });
 
-  it("shares no bytes with the encoder's buffer; entry data are views of the frame, not copies", () => {
+  it("shares no bytes with the encoder's buffer; entry data are copies of their own, not views of the frame", () => {
     const data = Uint8Array.of(1, 2, 3);
     const append: Message = {
       type: "append",
@@ -173,8 +173,10 @@ describe("raft-batch binary codec: round trips", () => {
     if (first?.type !== "append" || first.entries[0]?.type !== "normal") throw new Error("not an append");
     const entryData = first.entries[0].data;
     expect(Object.getPrototypeOf(entryData)).toBe(Uint8Array.prototype);
-    // No copy on decode: the entry's bytes are the frame's (the receiver owns the frame).
-    expect(entryData.buffer).toBe(encoded.body.buffer);
+    // A copy of its own: a log entry, and the map values that are views of it, must not pin the
+    // frame and the socket read it arrived in.
+    expect(entryData.buffer).not.toBe(encoded.body.buffer);
+    expect(entryData.buffer.byteLength).toBe(data.byteLength);
   });
 
   it("reuses one buffer and grows it for a large batch", () => {

@@ -77,12 +77,17 @@ describe("FrameDecoder", () => {
     expect(later).toEqual({ kind: "error", error: { kind: "frame-empty" } });
   });
 
-  it("returns frames the caller owns, not views of the input", () => {
-    const encoded = frameEncode(Uint8Array.of(5, 6));
+  it("returns a frame within one chunk as a view of it, and one split over chunks as a copy", () => {
+    const chunk = concatBytes([frameEncode(Uint8Array.of(5, 6)), frameEncode(Uint8Array.of(7, 8, 9))]);
     const decoder = new FrameDecoder(64);
-    const result = decoder.push(encoded);
-    encoded.fill(0);
-    expect(result).toEqual({ kind: "frames", frames: [Uint8Array.of(5, 6)] });
+    const whole = decoder.push(chunk.subarray(0, 11)); // The first frame, and the second in part.
+    expect(whole).toEqual({ kind: "frames", frames: [Uint8Array.of(5, 6)] });
+    const [view] = (whole as { frames: Uint8Array[] }).frames;
+    expect(view!.buffer).toBe(chunk.buffer); // No copy.
+    expect(view!.byteOffset).toBe(4);
+    const split = decoder.push(chunk.subarray(11));
+    expect(split).toEqual({ kind: "frames", frames: [Uint8Array.of(7, 8, 9)] });
+    expect((split as { frames: Uint8Array[] }).frames[0]!.buffer).not.toBe(chunk.buffer);
   });
 
   it("a lowered limit applies to frames not yet decoded", () => {

@@ -167,8 +167,8 @@ export class WireCodec {
    * buffer. The payload of a kind whose form is "bytes" (or of a "binary-or-msgpack" kind, when it
    * starts with binaryPayloadMagic) comes back unread, as a view of `body` (a
    * plain Uint8Array, no copy): its core decodes and validates it and may keep views of it, so pass
-   * a body no one writes to afterwards, as the transports' frames are (framing.ts hands each frame
-   * over as a new array).
+   * a body no one writes to afterwards, as the transports' frames are (framing.ts hands over a view
+   * of a socket read buffer that is filled once, or a new array).
    */
   decode(body: Uint8Array): DecodeResult {
     if (body.byteLength > this.bodyBytesMax) {
