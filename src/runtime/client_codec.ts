@@ -53,7 +53,7 @@ import type {
   ClientResult,
   RoutingTable,
 } from "../protocol/client/messages.js";
-import type { Operation } from "../protocol/client/operations.js";
+import { consistencyOf, type Operation } from "../protocol/client/operations.js";
 import { binaryPayloadMagic, isCount, isPlainData, isRecord } from "../protocol/wire/index.js";
 import {
   type ClientPayloadCheck,
@@ -133,6 +133,14 @@ const specsByCode: readonly (OperationSpec | undefined)[] = [
   ...operationCodes.map(([structure, op], i): OperationSpec => {
     const fields = operationFields[structure]?.[op];
     assert(fields !== undefined, `no fields for ${structure}.${op}`);
+    // Byte fields are read as views of the frame (fieldRead): a CP operation's bytes only go into
+    // the command its leader encodes (a copy) while the request is pending. An AP structure keeps
+    // what it is given in its state, which must not pin a frame and the socket read it came in.
+    assert(
+      consistencyOf({ structure } as Operation) === "cp" ||
+        fields.every((f) => f.kind !== "bytes" && f.kind !== "bytes-or-null"),
+      `${structure}.${op}: an AP operation with byte fields must have them copied on decode`,
+    );
     return { code: i + 1, structure, op, fields };
   }),
 ];
@@ -359,10 +367,9 @@ function fieldRead(reader: ByteReader, spec: FieldSpec): string | number | Uint8
     case "integer":
       return intRead(reader);
     case "bytes":
-      // A copy: a value kept (a log entry, a pending read) must not hold the whole frame alive.
-      return reader.bytes();
+      return reader.lengthPrefixedView();
     case "bytes-or-null":
-      return reader.boolean() ? reader.bytes() : null;
+      return reader.boolean() ? reader.lengthPrefixedView() : null;
   }
 }
 

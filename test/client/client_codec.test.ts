@@ -166,6 +166,30 @@ describe("binary client requests", () => {
     );
   });
 
+  it("read a CP operation's bytes as views of the payload, with no copy before the command's", () => {
+    const value = Uint8Array.of(1, 2, 3);
+    const put: ClientRequest = {
+      type: "operation",
+      requestId: 1,
+      clientId: "c/1",
+      sequence: 1,
+      timeoutMs: 100,
+      operation: { structure: "map", op: "put", name: "m", key: "k", value },
+    };
+    const payload = requestBytes(put);
+    const checked = clientPayloadDecode(payload, limits);
+    if (checked.kind !== "single" || checked.check.kind !== "ok") throw new Error("a valid put is accepted");
+    const request = checked.check.request;
+    if (
+      request.type !== "operation" ||
+      request.operation.structure !== "map" ||
+      request.operation.op !== "put"
+    )
+      throw new Error("a put decodes as a put");
+    expect([...request.operation.value]).toEqual([1, 2, 3]);
+    expect(request.operation.value.buffer).toBe(payload.buffer);
+  });
+
   it("name the request ids of a batch over batchOperationsMax, each refused", () => {
     const requests = [4, 5, 6, 7].map((id): ClientRequest => ({ type: "routing", requestId: id }));
     const checked = clientPayloadDecode(requestBytes({ type: "batch", requests }), {
