@@ -178,6 +178,18 @@ export class ByteReader {
     return this.lengthPrefixedView().slice();
   }
 
+  /**
+   * Reads a string field through `cache` in place: a string the cache holds costs no view and no
+   * decoding (see {@link RecentStrings}).
+   */
+  cachedString(cache: RecentStrings): string {
+    const length = this.uintAtMost(FIELD_BYTES_MAX, "field length");
+    if (length > this.remaining) throw new CodecError("field runs past the end");
+    const start = this.offset;
+    this.offset += length;
+    return cache.lookup(this.data, start, length);
+  }
+
   /** Reads a byte field as a view of the input (no copy): keep it only while the input lives. */
   lengthPrefixedView(): Uint8Array {
     return this.view(this.uintAtMost(FIELD_BYTES_MAX, "field length"));
@@ -248,22 +260,26 @@ export class RecentStrings {
 
   /** Reads a string field through the cache. */
   read(reader: ByteReader): string {
-    const bytes = reader.lengthPrefixedView();
-    const length = bytes.byteLength;
-    if (length > this.bytesMax) return textDecode(bytes);
+    return reader.cachedString(this);
+  }
+
+  /** The string of `data[start, start + length)`, from its slot when the slot holds those bytes. */
+  lookup(data: Uint8Array, start: number, length: number): string {
+    if (length > this.bytesMax) return textDecode(data.subarray(start, start + length));
     // FNV-1a over the bytes, folded to a slot.
     let hash = 0x811c9dc5;
-    for (let i = 0; i < length; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+    for (let i = 0; i < length; i++) hash = Math.imul(hash ^ data[start + i]!, 0x01000193);
     const slot = (hash ^ (hash >>> 16)) & (this.count - 1);
-    const start = slot * this.bytesMax;
+    const at = slot * this.bytesMax;
     const arena = this.arena;
     if (this.lengths[slot] === length) {
       let j = 0;
-      while (j < length && arena[start + j] === bytes[j]) j++;
+      while (j < length && arena[at + j] === data[start + j]) j++;
       if (j === length) return this.texts[slot]!;
     }
+    const bytes = data.subarray(start, start + length);
     const text = textDecode(bytes);
-    arena.set(bytes, start);
+    arena.set(bytes, at);
     this.lengths[slot] = length;
     this.texts[slot] = text;
     return text;

@@ -42,7 +42,12 @@ const crcTable = (() => {
 
 /** Computes CRC-32 (IEEE, the same as zlib.crc32) of `bytes`, continuing from `previous`. */
 export function crc32(bytes: Uint8Array, previous = 0): number {
+  return crc32Range(bytes, 0, bytes.byteLength, previous);
+}
+
+/** {@link crc32} of `bytes[start, end)`, with no view made: for a few bytes inside a larger buffer. */
+export function crc32Range(bytes: Uint8Array, start: number, end: number, previous = 0): number {
   let c = (previous ^ 0xffffffff) >>> 0;
-  for (let i = 0; i < bytes.byteLength; i++) c = crcTable[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  for (let i = start; i < end; i++) c = crcTable[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }

@@ -18,6 +18,7 @@
 // All integers are big-endian; u64 values are below 2^53.
 
 import { assert } from "../lib/assert.js";
+import { crc32Range } from "../lib/bytes.js";
 import type { GroupId, LogIndex, Term } from "../types.js";
 
 /**
@@ -178,7 +179,8 @@ function recordCrc(
   parentCrc: number,
   crc32: Checksum,
 ): number {
-  const crc = crc32(bytes.subarray(offset, offset + 4), parentCrc);
+  // The 4-byte length field by table here (a native call and a view cost more than 4 lookups).
+  const crc = crc32Range(bytes, offset, offset + 4, parentCrc);
   return crc32(bytes.subarray(offset + 8, offset + recordHeaderBytes + payloadBytes), crc);
 }
 

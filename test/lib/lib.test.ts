@@ -2,6 +2,7 @@
 // depends on them. Method: known test vectors for the hashes and CRC, determinism and range checks
 // for the PRNG, and a model comparison (fast-check) for the bounded queue.
 
+import { crc32 as zlibCrc32 } from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -9,6 +10,7 @@ import {
   AssertionError,
   BoundedQueue,
   crc32,
+  crc32Range,
   fnv1a32,
   murmur3_32,
   Prng,
@@ -30,6 +32,22 @@ describe("hashes", () => {
         const whole = new Uint8Array([...a, ...b]);
         expect(crc32(b, crc32(a))).toBe(crc32(whole));
       }),
+    );
+  });
+
+  it("computes a range's CRC in place as node:zlib computes it for a copy, chained from any value", () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 64 }),
+        fc.nat(),
+        fc.nat(),
+        fc.nat(0xffff_ffff),
+        (bytes, x, y, previous) => {
+          const start = x % (bytes.byteLength + 1);
+          const end = start + (y % (bytes.byteLength - start + 1));
+          expect(crc32Range(bytes, start, end, previous)).toBe(zlibCrc32(bytes.slice(start, end), previous));
+        },
+      ),
     );
   });
 });

@@ -1,10 +1,13 @@
 // Which replica of each partition should lead its Raft group. Rank order alone (the first replica)
 // leaves leadership as uneven as rendezvous hashing happens to be for a small P: 16 partitions on
 // members n1, n2, n3 give them 8, 4 and 4, so one member answers half of every CP write and read.
-// Leaders cost more than followers (client requests, answers, apply, reads), so this spreads them:
-// each partition goes to its first replica in rank order that still has fewer than floor(P/M)
-// partitions (M: the members holding replicas); a partition whose replicas are all full goes to
-// the least loaded of them, ties to rank order. For the example: 6, 5 and 5. Pure and
+// Leaders cost more than followers (client requests, answers, apply, reads), so this spreads them.
+// It starts from rank order and moves a partition's leadership to another of its replicas only
+// while that replica leads at least two partitions fewer than the current leader (the least loaded
+// such replica, ties to rank order, partitions in order, until no move is left). A move never
+// raises the largest load (the target ends below the source's old load), so no member ever leads
+// more than under rank order; each move lowers the sum of squared loads, so the loop ends; and a
+// placement that is already even keeps rank order. For the example: 6, 5 and 5. Pure and
 // deterministic: every member computes the same from the same table, so transfers never fight.
 
 import { assert } from "../../lib/assert.js";
@@ -13,23 +16,31 @@ import type { PartitionTable } from "./partition_table.js";
 
 /** The preferred leader of every partition of `table`, by partition. */
 export function preferredLeaders(table: PartitionTable): NodeId[] {
-  const holders = new Set<NodeId>();
-  for (const row of table.partitions) for (const node of row.replicas) holders.add(node);
-  const quota = Math.floor(table.partitionCount / Math.max(1, holders.size));
   const counts = new Map<NodeId, number>();
-  const leaders: (NodeId | null)[] = table.partitions.map((row) => {
-    const first = row.replicas.find((node) => (counts.get(node) ?? 0) < quota);
-    if (first !== undefined) counts.set(first, (counts.get(first) ?? 0) + 1);
-    return first ?? null;
+  const countOf = (node: NodeId): number => counts.get(node) ?? 0;
+  const leaders = table.partitions.map((row) => {
+    const first = row.replicas[0];
+    assert(first !== undefined, `partition ${row.partition} has no replicas`);
+    counts.set(first, countOf(first) + 1);
+    return first;
   });
-  // Second pass, once every partition that fits under the quota has its leader.
-  return leaders.map((leader, partition) => {
-    if (leader !== null) return leader;
-    const replicas = table.partitions[partition]!.replicas;
-    assert(replicas.length > 0, `partition ${partition} has no replicas`);
-    let least = replicas[0]!;
-    for (const node of replicas) if ((counts.get(node) ?? 0) < (counts.get(least) ?? 0)) least = node;
-    counts.set(least, (counts.get(least) ?? 0) + 1);
-    return least;
-  });
+  // Each move lowers the sum of squared loads by at least 2, which starts below P²: bounded.
+  const movesMax = table.partitionCount * table.partitionCount;
+  let moves = 0;
+  for (let moved = true; moved; ) {
+    moved = false;
+    for (const row of table.partitions) {
+      const current = leaders[row.partition]!;
+      let least = current;
+      for (const node of row.replicas) if (countOf(node) < countOf(least)) least = node;
+      if (countOf(least) + 2 > countOf(current)) continue;
+      counts.set(current, countOf(current) - 1);
+      counts.set(least, countOf(least) + 1);
+      leaders[row.partition] = least;
+      moved = true;
+      moves += 1;
+      assert(moves <= movesMax, "leader balancing converges");
+    }
+  }
+  return leaders;
 }
