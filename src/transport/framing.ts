@@ -59,8 +59,9 @@ export function frameEncode(payload: Uint8Array): Uint8Array {
 /**
  * Reassembles frames from arbitrary chunks, which the caller hands over: it must not write to a
  * chunk afterwards, since a frame that lies within one chunk comes back as a view of it (no copy;
- * a socket's read buffers are its own, each filled once). After an error the decoder is poisoned: every later
- * push returns the same error, so a caller that forgets to close cannot resynchronise on garbage.
+ * a socket's read buffers are its own, each filled once). After an error the decoder is poisoned:
+ * every later push returns the same error, so a caller that forgets to close cannot resynchronise
+ * on garbage.
  */
 export class FrameDecoder {
   private readonly chunks: Uint8Array[] = [];
@@ -106,9 +107,10 @@ export class FrameDecoder {
   }
 
   /**
-   * Takes the next whole frame (a view of its chunk, or a new array when it spans chunks). Each frame is checked against the limit in
-   * force when it is taken, so a caller that raises the limit after a frame (the end of a
-   * handshake) applies the new limit to the frames behind it in the same chunk.
+   * Takes the next whole frame (a view of its chunk, or a new array when it spans chunks). Each
+   * frame is checked against the limit in force when it is taken, so a caller that raises the limit
+   * after a frame (the end of a handshake) applies the new limit to the frames behind it in the
+   * same chunk.
    */
   next(): NextResult {
     if (this.failure !== null) return { kind: "error", error: this.failure };

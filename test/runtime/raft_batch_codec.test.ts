@@ -148,7 +148,7 @@ describe("raft-batch binary codec: round trips", () => {
     );
   });
 
-  it("shares no bytes with the encoder's buffer; entry data are copies of their own, not views of the frame", () => {
+  it("shares no bytes with the encoder's buffer; entry data are copies of their own", () => {
     const data = Uint8Array.of(1, 2, 3);
     const append: Message = {
       type: "append",

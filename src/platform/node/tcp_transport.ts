@@ -221,9 +221,10 @@ export class TcpTransport implements Transport {
   }
 
   /**
-   * Queues `frame` for `to`, without a copy (the caller hands it over: see Transport). Returns "full" when that peer's queue (or the peer table) is
-   * at its limit, "closed" after close(). Throws LimitExceededError for a frame above frameBytesMax
-   * (no peer would accept it) and BadInputError for an address that is not `host:port`.
+   * Queues `frame` for `to`, without a copy (the caller hands it over: see Transport). Returns
+   * "full" when that peer's queue (or the peer table) is at its limit, "closed" after close().
+   * Throws LimitExceededError for a frame above frameBytesMax (no peer would accept it) and
+   * BadInputError for an address that is not `host:port`.
    */
   send(to: Address, frame: Uint8Array): SendResult {
     if (this.isClosed) return "closed";
