@@ -4,6 +4,7 @@
 // node: modules.
 
 import { assert } from "./assert.js";
+import { fnv1a32Range } from "./hash.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -266,9 +267,7 @@ export class RecentStrings {
   /** The string of `data[start, start + length)`, from its slot when the slot holds those bytes. */
   lookup(data: Uint8Array, start: number, length: number): string {
     if (length > this.bytesMax) return textDecode(data.subarray(start, start + length));
-    // FNV-1a over the bytes, folded to a slot.
-    let hash = 0x811c9dc5;
-    for (let i = 0; i < length; i++) hash = Math.imul(hash ^ data[start + i]!, 0x01000193);
+    const hash = fnv1a32Range(data, start, start + length);
     const slot = (hash ^ (hash >>> 16)) & (this.count - 1);
     const at = slot * this.bytesMax;
     const arena = this.arena;

@@ -10,11 +10,13 @@ export function utf8(text: string): Uint8Array {
 
 /** Computes 32-bit FNV-1a over `bytes`, continuing from `seed` (the FNV offset basis by default). */
 export function fnv1a32(bytes: Uint8Array, seed = 0x811c9dc5): number {
+  return fnv1a32Range(bytes, 0, bytes.byteLength, seed);
+}
+
+/** {@link fnv1a32} of `bytes[start, end)`, with no view made: for a field inside a larger buffer. */
+export function fnv1a32Range(bytes: Uint8Array, start: number, end: number, seed = 0x811c9dc5): number {
   let hash = seed >>> 0;
-  for (let i = 0; i < bytes.length; i++) {
-    hash ^= bytes[i]!;
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
   return hash >>> 0;
 }
 

@@ -57,9 +57,9 @@ export const raftBatchLayout = 1;
 
 /** The encoder's buffer starts this large and doubles as a batch needs. */
 const encodeBufferBytesInitial = 64 * 1024;
-/** Strings up to this many bytes are looked up among the last few decoded (stringRead). */
+/** Strings up to this many bytes go through the decoder's string cache (stringRead). */
 const recentBytesMax = 24;
-/** How many recent strings the decoder keeps (bounded: a peer cannot grow it). */
+/** Slots of that cache, a power of two (bounded: a peer cannot grow it). */
 const recentCount = 8;
 
 /** Message type codes: position + 1 in codec.ts's list. Part of the format: append only. */
@@ -429,10 +429,7 @@ function nodeIdsDecode(reader: ByteReader): NodeId[] | null {
   return ids;
 }
 
-/**
- * A string field. Short ones are looked up among the last few decoded first: node ids and replica
- * ids repeat in every frame.
- */
+/** A string field, through the string cache: node ids and replica ids repeat in every frame. */
 const recentStrings = new RecentStrings(recentCount, recentBytesMax);
 
 function stringRead(reader: ByteReader): string {

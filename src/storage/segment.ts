@@ -66,12 +66,6 @@ export type SegmentScan = {
   readonly reason: string;
 };
 
-function u64Write(view: DataView, offset: number, value: number): void {
-  assert(Number.isSafeInteger(value) && value >= 0);
-  view.setUint32(offset, Math.floor(value / 0x1_0000_0000), false);
-  view.setUint32(offset + 4, value >>> 0, false);
-}
-
 function u64Read(view: DataView, offset: number): number {
   return view.getUint32(offset, false) * 0x1_0000_0000 + view.getUint32(offset + 4, false);
 }
@@ -87,7 +81,7 @@ export function segmentHeaderEncode(header: SegmentHeader, crc32: Checksum): Uin
   const view = viewOf(out);
   out.set(magic, 0);
   out[4] = version;
-  u64Write(view, 8, header.sequence);
+  u64Store(out, 8, header.sequence);
   view.setUint32(16, header.parentCrc >>> 0, false);
   view.setUint32(20, header.segmentBytes, false);
   view.setUint32(28, crc32(out.subarray(0, 28)), false);
@@ -161,7 +155,7 @@ function u32Store(target: Uint8Array, offset: number, value: number): void {
   target[offset + 3] = value & 0xff;
 }
 
-/** Stores a safe integer as 8 bytes big-endian at `offset` (as u64Write does through a view). */
+/** Stores a safe integer as 8 bytes big-endian at `offset` (read back by u64Read). */
 function u64Store(target: Uint8Array, offset: number, value: number): void {
   assert(Number.isSafeInteger(value) && value >= 0);
   u32Store(target, offset, Math.floor(value / 0x1_0000_0000));

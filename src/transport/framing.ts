@@ -170,26 +170,20 @@ export class FrameDecoder {
     assert(count <= this.bytesBuffered);
     const first = this.chunks[0];
     assert(first !== undefined);
-    if (first.byteLength >= count) {
-      const frame = first.subarray(0, count);
-      if (count === first.byteLength) this.chunks.shift();
-      else this.chunks[0] = first.subarray(count);
-      this.bytesBuffered -= count;
-      return frame;
+    let frame: Uint8Array;
+    if (first.byteLength >= count) frame = first.subarray(0, count);
+    else {
+      frame = new Uint8Array(count);
+      let filled = 0;
+      for (let i = 0; filled < count; i++) {
+        const chunk = this.chunks[i];
+        assert(chunk !== undefined);
+        const part = Math.min(chunk.byteLength, count - filled);
+        frame.set(chunk.subarray(0, part), filled);
+        filled += part;
+      }
     }
-    const out = new Uint8Array(count);
-    let filled = 0;
-    while (filled < count) {
-      const head = this.chunks[0];
-      assert(head !== undefined);
-      const take = Math.min(head.byteLength, count - filled);
-      out.set(head.subarray(0, take), filled);
-      filled += take;
-      if (take === head.byteLength) this.chunks.shift();
-      else this.chunks[0] = head.subarray(take);
-    }
-    this.bytesBuffered -= count;
-    assert(this.bytesBuffered >= 0);
-    return out;
+    this.skip(count);
+    return frame;
   }
 }
